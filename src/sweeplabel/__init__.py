@@ -1,0 +1,2 @@
+"""sweeplabel."""
+__version__ = "0.1.0"

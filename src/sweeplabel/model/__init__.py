@@ -1,0 +1,18 @@
+"""The data model: boxes, frames, tracks, annotations, schema, project, commands.
+
+Pure Python + NumPy; emits psygnal signals; never imports Qt or Open3D."""
+
+from . import commands
+from .entities import Annotation, ReviewState, Source, Track, new_token
+from .geometry import BOX_EDGES, Box, angle_diff, invert_transform, transform_points, wrap_angle
+from .project import ModelError, Project
+from .schema import Category, LabelSchema, SchemaError, default_schema
+from .sequence import Frame, Sequence
+from .undo import Change, Command, UndoStack
+
+__all__ = [
+    "Annotation", "BOX_EDGES", "Box", "Category", "Change", "Command", "Frame", "LabelSchema",
+    "ModelError", "Project", "ReviewState", "SchemaError", "Sequence", "Source", "Track",
+    "UndoStack", "angle_diff", "commands", "default_schema", "invert_transform", "new_token",
+    "transform_points", "wrap_angle",
+]

@@ -1,0 +1,77 @@
+"""Tracks and annotations: immutable records with stable uuid tokens."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any, Mapping
+
+from .geometry import Box
+
+
+def new_token() -> str:
+    """A fresh stable id (uuid4 hex), as nuScenes uses for its tokens."""
+    return uuid.uuid4().hex
+
+
+class Source(str, Enum):
+    """Where an annotation came from."""
+
+    MANUAL = "manual"
+    INTERPOLATED = "interpolated"
+    PROPAGATED = "propagated"
+    AUTO = "auto"
+
+
+class ReviewState(str, Enum):
+    """QA state of an annotation."""
+
+    UNREVIEWED = "unreviewed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    FIXED = "fixed"
+
+
+def _frozen_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(sorted((attrs or {}).items()))
+
+
+@dataclass(frozen=True)
+class Track:
+    """One physical object followed through the sequence.
+
+    ``number`` is the small integer annotators see (and KITTI tracking exports)."""
+
+    token: str
+    category: str
+    number: int
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attributes", _frozen_attrs(self.attributes))
+
+    def evolve(self, **changes: Any) -> "Track":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A box of one track in one frame, with per-frame (dynamic) attributes."""
+
+    token: str
+    track_token: str
+    frame_index: int
+    box: Box
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    source: Source = Source.MANUAL
+    review_state: ReviewState = ReviewState.UNREVIEWED
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "attributes", _frozen_attrs(self.attributes))
+        object.__setattr__(self, "source", Source(self.source))
+        object.__setattr__(self, "review_state", ReviewState(self.review_state))
+        object.__setattr__(self, "frame_index", int(self.frame_index))
+
+    def evolve(self, **changes: Any) -> "Annotation":
+        return replace(self, **changes)

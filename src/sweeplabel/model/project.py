@@ -1,0 +1,180 @@
+"""The project: a sequence, a schema, tracks and annotations, an undo stack.
+
+All edits go through commands (see ``commands``) pushed with ``project.execute``.
+The low-level ``_put_*`` methods are for commands and loaders only."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from psygnal import Signal
+
+from .entities import Annotation, Track
+from .schema import LabelSchema, default_schema
+from .sequence import Sequence
+from .undo import UndoStack
+
+
+class ModelError(ValueError):
+    """An edit that would break the model's invariants."""
+
+
+class ProjectEvents:
+    """Signals the model emits; viewer, app and store listen."""
+
+    track_added = Signal(Track)
+    track_removed = Signal(Track)
+    track_changed = Signal(Track, Track)  # old, new
+    annotation_added = Signal(Annotation)
+    annotation_removed = Signal(Annotation)
+    annotation_changed = Signal(Annotation, Annotation)  # old, new
+
+
+class Project:
+    """Labels of one sequence. Holds at most one annotation per (track, frame)."""
+
+    def __init__(self, sequence: Sequence, schema: LabelSchema | None = None) -> None:
+        self.sequence = sequence
+        self.schema = schema or default_schema()
+        self.events = ProjectEvents()
+        self.undo = UndoStack(self)
+        self._tracks: dict[str, Track] = {}
+        self._annotations: dict[str, Annotation] = {}
+        self._by_frame: dict[int, set[str]] = {}
+        self._by_track: dict[str, dict[int, str]] = {}
+
+    # -- queries -------------------------------------------------------------------
+    @property
+    def tracks(self) -> dict[str, Track]:
+        return dict(self._tracks)
+
+    @property
+    def annotations(self) -> dict[str, Annotation]:
+        return dict(self._annotations)
+
+    def track(self, token: str) -> Track:
+        try:
+            return self._tracks[token]
+        except KeyError:
+            raise ModelError(f"no track {token}") from None
+
+    def annotation(self, token: str) -> Annotation:
+        try:
+            return self._annotations[token]
+        except KeyError:
+            raise ModelError(f"no annotation {token}") from None
+
+    def get_track(self, token: str) -> Track | None:
+        return self._tracks.get(token)
+
+    def get_annotation(self, token: str) -> Annotation | None:
+        return self._annotations.get(token)
+
+    def annotations_in_frame(self, frame_index: int) -> list[Annotation]:
+        """The frame's annotations ordered by track number."""
+        anns = [self._annotations[t] for t in self._by_frame.get(frame_index, ())]
+        return sorted(anns, key=lambda a: (self._tracks[a.track_token].number, a.token))
+
+    def annotations_of_track(self, track_token: str) -> list[Annotation]:
+        """The track's annotations ordered by frame."""
+        frames = self._by_track.get(track_token, {})
+        return [self._annotations[frames[i]] for i in sorted(frames)]
+
+    def annotation_at(self, track_token: str, frame_index: int) -> Annotation | None:
+        token = self._by_track.get(track_token, {}).get(frame_index)
+        return self._annotations[token] if token else None
+
+    def next_track_number(self) -> int:
+        return max((t.number for t in self._tracks.values()), default=-1) + 1
+
+    def frames_with_annotations(self) -> list[int]:
+        return sorted(i for i, toks in self._by_frame.items() if toks)
+
+    # -- editing -------------------------------------------------------------------
+    def execute(self, command: "Command") -> None:  # noqa: F821 - see commands
+        """Apply a command and record it on the undo stack."""
+        self.undo.push(command)
+
+    def _put_track(self, before: Track | None, after: Track | None, emit: bool = True) -> None:
+        """Replace ``before`` by ``after`` (either may be None: insert / delete)."""
+        if before is not None and self._tracks.get(before.token) != before:
+            raise ModelError(f"track {before.token} is not in the expected state")
+        if after is None:
+            assert before is not None
+            if self._by_track.get(before.token):
+                raise ModelError(f"track {before.token} still has annotations")
+            del self._tracks[before.token]
+            self._by_track.pop(before.token, None)
+            if emit:
+                self.events.track_removed.emit(before)
+            return
+        if before is None and after.token in self._tracks:
+            raise ModelError(f"track {after.token} exists already")
+        if not self.schema.has_category(after.category):
+            raise ModelError(f"unknown category {after.category!r}")
+        self._tracks[after.token] = after
+        self._by_track.setdefault(after.token, {})
+        if emit:
+            if before is None:
+                self.events.track_added.emit(after)
+            else:
+                self.events.track_changed.emit(before, after)
+
+    def _put_annotation(
+        self, before: Annotation | None, after: Annotation | None, emit: bool = True
+    ) -> None:
+        if before is not None:
+            if self._annotations.get(before.token) != before:
+                raise ModelError(f"annotation {before.token} is not in the expected state")
+            self._unindex(before)
+        if after is None:
+            assert before is not None
+            del self._annotations[before.token]
+            if emit:
+                self.events.annotation_removed.emit(before)
+            return
+        try:
+            self._check_annotation(before, after)
+        except ModelError:
+            if before is not None:
+                self._index(before)
+            raise
+        self._annotations[after.token] = after
+        self._index(after)
+        if emit:
+            if before is None:
+                self.events.annotation_added.emit(after)
+            else:
+                self.events.annotation_changed.emit(before, after)
+
+    def _check_annotation(self, before: Annotation | None, after: Annotation) -> None:
+        if before is None and after.token in self._annotations:
+            raise ModelError(f"annotation {after.token} exists already")
+        if after.track_token not in self._tracks:
+            raise ModelError(f"annotation {after.token}: no track {after.track_token}")
+        if not 0 <= after.frame_index < len(self.sequence):
+            raise ModelError(
+                f"annotation {after.token}: frame {after.frame_index} outside 0..{len(self.sequence) - 1}"
+            )
+        other = self._by_track.get(after.track_token, {}).get(after.frame_index)
+        if other is not None and other != after.token:
+            raise ModelError(
+                f"track {self._tracks[after.track_token].number} already has a box in frame {after.frame_index}"
+            )
+
+    def _index(self, ann: Annotation) -> None:
+        self._by_frame.setdefault(ann.frame_index, set()).add(ann.token)
+        self._by_track.setdefault(ann.track_token, {})[ann.frame_index] = ann.token
+
+    def _unindex(self, ann: Annotation) -> None:
+        self._by_frame.get(ann.frame_index, set()).discard(ann.token)
+        self._by_track.get(ann.track_token, {}).pop(ann.frame_index, None)
+
+    def load(self, tracks: Iterable[Track], annotations: Iterable[Annotation]) -> None:
+        """Fill an empty project (from a store or an import) without commands or signals."""
+        if self._tracks or self._annotations:
+            raise ModelError("load() needs an empty project")
+        for t in tracks:
+            self._put_track(None, t, emit=False)
+        for a in annotations:
+            self._put_annotation(None, a, emit=False)
