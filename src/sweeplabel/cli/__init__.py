@@ -6,12 +6,13 @@ them, so ``sweeplabel --version`` and the headless commands start quickly."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import __version__
+from .. import __version__
 
 DEMO_FRAMES = 20
 DEMO_BEAMS = 64
@@ -46,7 +47,7 @@ def demo_sequence_dir() -> Path:
 
 def ensure_demo_sequence() -> Path:
     """Generate the demo sequence into the user cache unless it is there already."""
-    from .io.synthetic import generate_sequence
+    from ..io.synthetic import generate_sequence
 
     folder = demo_sequence_dir()
     if not (folder / "sequence.json").is_file():
@@ -58,7 +59,7 @@ def ensure_demo_sequence() -> Path:
 
 # -- sub-commands ------------------------------------------------------------------------
 def cmd_synth(args: argparse.Namespace) -> int:
-    from .io.synthetic import generate_sequence
+    from ..io.synthetic import generate_sequence
 
     out = generate_sequence(Path(args.out_dir), frames=args.frames, beams=args.beams, seed=args.seed,
                             progress=ProgressLine("synth"))
@@ -85,7 +86,7 @@ def _print_summary(path: Path) -> int:
     """Load a sequence (headless) and print what it holds."""
     import numpy as np
 
-    from .io import read_sequence
+    from ..io import read_sequence
 
     loaded = read_sequence(path)
     seq = loaded.sequence
@@ -107,8 +108,8 @@ def _print_summary(path: Path) -> int:
 
 
 def _run_gui(path: Path, project_path: Path | None, screenshot: str | None) -> int:
-    from .app import run_gui
-    from .io import open_project
+    from ..app import run_gui
+    from ..io import open_project
 
     opened = open_project(path, project_path)
     try:
@@ -145,7 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="print a summary of a sequence or dataset (no window)")
     p.add_argument("path")
     p.set_defaults(func=cmd_info)
+
+    for module in _SUBCOMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{module}").add_parsers(sub)
     return parser
+
+
+# Modules in this package that add sub-commands: each has ``add_parsers(sub)``,
+# registering parsers whose ``func`` takes the parsed args and returns an exit code.
+_SUBCOMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _positive_int(text: str) -> int:
@@ -166,8 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a sub-command; known errors become one line on stderr and a non-zero exit."""
-    from .io.errors import SweeplabelIOError
-    from .model import ModelError, SchemaError
+    from ..io.errors import SweeplabelIOError
+    from ..model import ModelError, SchemaError
 
     try:
         return func(args)
@@ -179,5 +188,3 @@ def run_command(func: Callable[[argparse.Namespace], int], args: argparse.Namesp
         return 130
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
