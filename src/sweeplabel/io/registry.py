@@ -73,6 +73,7 @@ _BUILTIN_MODULES = (
     "sweeplabel.io.pcd",
     "sweeplabel.io.las",
     "sweeplabel.io.ply_bin",
+    "sweeplabel.io.labels_json",
 )
 _loaded = False
 
