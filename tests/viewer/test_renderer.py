@@ -26,8 +26,8 @@ def grid_points_m() -> np.ndarray:
 def test_open3d_geometries_keep_counts_and_precision() -> None:
     layer = point_layer(grid_points_m(), (-0.3, 0.3))
     cloud = to_point_cloud(layer)
-    assert cloud.point.positions.numpy().dtype == np.float32
-    np.testing.assert_array_equal(cloud.point.positions.numpy(), layer.xyz_m)
+    np.testing.assert_array_equal(np.asarray(cloud.points), layer.xyz_m.astype(np.float64))
+    np.testing.assert_array_equal(np.asarray(cloud.colors), np.asarray(layer.colors_rgb, np.float64))
     lines = to_line_set(box_wireframe(Box([0, 0, 0], [4, 2, 1.5], 0.2), np.zeros(3), (1.0, 0.0, 0.0)))
     assert len(lines.lines) == 13 and len(lines.points) == 10 and len(lines.colors) == 13
 

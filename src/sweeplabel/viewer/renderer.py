@@ -23,10 +23,15 @@ DEFAULT_BACKGROUND_RGB = (0.07, 0.08, 0.10)
 _slot_owner: "weakref.ReferenceType[SceneRenderer] | None" = None
 
 
-def to_point_cloud(layer: PointLayer) -> o3d.t.geometry.PointCloud:
-    """An Open3D tensor point cloud that keeps the float32 positions as they are."""
-    cloud = o3d.t.geometry.PointCloud(o3d.core.Tensor(layer.xyz_m))
-    cloud.point.colors = o3d.core.Tensor(np.ascontiguousarray(layer.colors_rgb, dtype=np.float32))
+def to_point_cloud(layer: PointLayer) -> o3d.geometry.PointCloud:
+    """An Open3D (legacy) point cloud of the float32 render-frame positions.
+
+    Not the tensor API on purpose: Open3D counts tensor allocations and makes the
+    process exit with status 1 when any is still alive at exit (isl-org/Open3D#3666),
+    which Qt/pybind teardown order makes likely; legacy clouds are not counted. The
+    positions were already made render-relative, so float64 storage loses nothing."""
+    cloud = o3d.geometry.PointCloud(o3d.utility.Vector3dVector(layer.xyz_m.astype(np.float64)))
+    cloud.colors = o3d.utility.Vector3dVector(np.asarray(layer.colors_rgb, dtype=np.float64))
     return cloud
 
 
