@@ -16,11 +16,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .. import __version__
-from ..model import Annotation, Box, Project, ReviewState, Source, Track
+from ..model import Annotation, Box, Comment, CommentState, Project, Reply, ReviewState, Source, Track
 from .errors import NotAProjectError, ProjectStoreError, SchemaVersionError
 
 APPLICATION_ID = 0x53574C42  # "SWLB" in PRAGMA application_id
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Migrations: MIGRATIONS[v] upgrades a store at version v-1 to version v.
@@ -54,6 +54,30 @@ MIGRATIONS: dict[int, str] = {
         time_s REAL NOT NULL,
         text TEXT NOT NULL
     );
+    """,
+    3: """
+    ALTER TABLE tracks ADD COLUMN review_state TEXT NOT NULL DEFAULT 'unreviewed';
+    ALTER TABLE tracks ADD COLUMN reviewed_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tracks ADD COLUMN reviewed_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE annotations ADD COLUMN reviewed_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE annotations ADD COLUMN reviewed_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE history ADD COLUMN author TEXT NOT NULL DEFAULT '';
+    CREATE TABLE comments (
+        token TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_s REAL NOT NULL,
+        frame_index INTEGER,
+        track_token TEXT,
+        annotation_token TEXT,
+        px REAL, py REAL, pz REAL,
+        state TEXT NOT NULL,
+        replies TEXT NOT NULL DEFAULT '[]',
+        resolved_by TEXT NOT NULL DEFAULT '',
+        resolved_s REAL NOT NULL DEFAULT 0,
+        modified_s REAL NOT NULL DEFAULT 0
+    );
+    CREATE INDEX comments_by_track ON comments(track_token);
     """,
 }
 
@@ -102,7 +126,7 @@ class ProjectStore:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self._conn = conn
-        self._pending: dict[str, tuple[str, Track | Annotation | None]] = {}
+        self._pending: dict[str, tuple[str, Track | Annotation | Comment | None]] = {}
         self._project: Project | None = None
         self.saved_at_s: float | None = None
         self.on_saved: list[Callable[[], None]] = []
@@ -173,19 +197,29 @@ class ProjectStore:
 
     # -- reading ----------------------------------------------------------------------
     def read_tracks(self) -> list[Track]:
-        rows = self._conn.execute("SELECT token, category, number, attributes FROM tracks ORDER BY number")
-        return [Track(t, c, n, json.loads(a)) for t, c, n, a in rows]
+        rows = self._conn.execute("SELECT token, category, number, attributes, review_state, reviewed_by,"
+                                  " reviewed_s FROM tracks ORDER BY number")
+        return [Track(t, c, n, json.loads(a), ReviewState(r), by, when)
+                for t, c, n, a, r, by, when in rows]
+
+    def read_comments(self) -> list[Comment]:
+        rows = self._conn.execute(
+            "SELECT token, text, author, created_s, frame_index, track_token, annotation_token,"
+            " px, py, pz, state, replies, resolved_by, resolved_s FROM comments ORDER BY created_s, token"
+        )
+        return [_row_to_comment(r) for r in rows]
 
     def read_annotations(self) -> list[Annotation]:
         rows = self._conn.execute(
             "SELECT token, track_token, frame_index, cx, cy, cz, length, width, height, yaw,"
-            " attributes, source, review_state FROM annotations ORDER BY frame_index, token"
+            " attributes, source, review_state, reviewed_by, reviewed_s FROM annotations"
+            " ORDER BY frame_index, token"
         )
         return [_row_to_annotation(r) for r in rows]
 
     def load_into(self, project: Project) -> None:
         """Fill an empty project with the stored labels."""
-        project.load(self.read_tracks(), self.read_annotations())
+        project.load(self.read_tracks(), self.read_annotations(), self.read_comments())
 
     # -- writing ----------------------------------------------------------------------
     def attach(self, project: Project) -> None:
@@ -197,6 +231,9 @@ class ProjectStore:
         ev.annotation_added.connect(self._on_ann)
         ev.annotation_changed.connect(self._on_ann_changed)
         ev.annotation_removed.connect(self._on_ann_removed)
+        ev.comment_added.connect(self._on_comment)
+        ev.comment_changed.connect(self._on_comment_changed)
+        ev.comment_removed.connect(self._on_comment_removed)
         project.undo.committed.connect(self.flush)
         self._project = project
 
@@ -212,6 +249,9 @@ class ProjectStore:
             sig.disconnect(self._on_ann, missing_ok=True)
             sig.disconnect(self._on_ann_changed, missing_ok=True)
             sig.disconnect(self._on_ann_removed, missing_ok=True)
+        ev.comment_added.disconnect(self._on_comment, missing_ok=True)
+        ev.comment_changed.disconnect(self._on_comment_changed, missing_ok=True)
+        ev.comment_removed.disconnect(self._on_comment_removed, missing_ok=True)
         self._project.undo.committed.disconnect(self.flush, missing_ok=True)
         self._project = None
 
@@ -233,6 +273,15 @@ class ProjectStore:
     def _on_ann_removed(self, ann: Annotation) -> None:
         self._pending["a:" + ann.token] = ("ann", None)
 
+    def _on_comment(self, comment: Comment) -> None:
+        self._pending["c:" + comment.token] = ("comment", comment)
+
+    def _on_comment_changed(self, old: Comment, new: Comment) -> None:
+        self._on_comment(new)
+
+    def _on_comment_removed(self, comment: Comment) -> None:
+        self._pending["c:" + comment.token] = ("comment", None)
+
     @property
     def has_unsaved_changes(self) -> bool:
         return bool(self._pending)
@@ -244,12 +293,14 @@ class ProjectStore:
         pending, self._pending = self._pending, {}
         now_s = time.time()
         text = self._project.undo.undo_text if self._project is not None else ""
+        author = self._project.author if self._project is not None else ""
         try:
             with self._conn:  # one transaction: commits on success, rolls back on error
                 self._conn.execute("BEGIN IMMEDIATE")
                 for key, (_kind, entity) in _ordered(pending):
                     self._write(key, entity, now_s)
-                self._conn.execute("INSERT INTO history(time_s, text) VALUES (?, ?)", (now_s, text))
+                self._conn.execute("INSERT INTO history(time_s, text, author) VALUES (?, ?, ?)",
+                                   (now_s, text, author))
         except sqlite3.Error as exc:
             for key, value in pending.items():
                 self._pending.setdefault(key, value)
@@ -264,19 +315,25 @@ class ProjectStore:
             self._on_track(track)
         for ann in project.annotations.values():
             self._on_ann(ann)
+        for comment in project.comments.values():
+            self._on_comment(comment)
         self.flush()
 
-    def _write(self, key: str, entity: Track | Annotation | None, now_s: float) -> None:
+    def _write(self, key: str, entity: Track | Annotation | Comment | None, now_s: float) -> None:
         token = key[2:]
         c = self._conn
-        if key.startswith("t:"):
+        if key.startswith("c:"):
+            _write_comment(c, token, entity, now_s)  # type: ignore[arg-type]
+        elif key.startswith("t:"):
             if entity is None:
                 c.execute("DELETE FROM tracks WHERE token = ?", (token,))
             else:
                 assert isinstance(entity, Track)
                 c.execute(
-                    "INSERT OR REPLACE INTO tracks(token, number, category, attributes) VALUES (?,?,?,?)",
-                    (entity.token, entity.number, entity.category, _json(dict(entity.attributes))),
+                    "INSERT OR REPLACE INTO tracks(token, number, category, attributes, review_state,"
+                    " reviewed_by, reviewed_s) VALUES (?,?,?,?,?,?,?)",
+                    (entity.token, entity.number, entity.category, _json(dict(entity.attributes)),
+                     entity.review_state.value, entity.reviewed_by, entity.reviewed_s),
                 )
         elif entity is None:
             c.execute("DELETE FROM annotations WHERE token = ?", (token,))
@@ -285,16 +342,22 @@ class ProjectStore:
             b = entity.box
             c.execute(
                 "INSERT OR REPLACE INTO annotations(token, track_token, frame_index, cx, cy, cz,"
-                " length, width, height, yaw, attributes, source, review_state, modified_s)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " length, width, height, yaw, attributes, source, review_state, modified_s,"
+                " reviewed_by, reviewed_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (entity.token, entity.track_token, entity.frame_index, *map(float, b.center_m),
                  *map(float, b.size_lwh_m), float(b.yaw_rad), _json(dict(entity.attributes)),
-                 entity.source.value, entity.review_state.value, now_s),
+                 entity.source.value, entity.review_state.value, now_s, entity.reviewed_by,
+                 entity.reviewed_s),
             )
 
     def history(self, limit: int = 50) -> list[tuple[float, str]]:
         rows = self._conn.execute("SELECT time_s, text FROM history ORDER BY id DESC LIMIT ?", (limit,))
         return [(float(t), str(x)) for t, x in rows]
+
+    def history_entries(self, limit: int = 50) -> list[tuple[float, str, str]]:
+        """Newest first: (time_s, author, text) of each saved step."""
+        rows = self._conn.execute("SELECT time_s, author, text FROM history ORDER BY id DESC LIMIT ?", (limit,))
+        return [(float(t), str(a), str(x)) for t, a, x in rows]
 
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
@@ -302,11 +365,12 @@ class ProjectStore:
 
 def _ordered(pending: dict[str, tuple[str, Any]]) -> Iterator[tuple[str, tuple[str, Any]]]:
     """Deletions of annotations first, then tracks (inserts before their boxes),
-    then the other annotation writes, so foreign keys hold at every statement."""
+    then the other annotation writes, so foreign keys hold at every statement; then comments."""
     items = list(pending.items())
     yield from ((k, v) for k, v in items if k.startswith("a:") and v[1] is None)
     yield from ((k, v) for k, v in items if k.startswith("t:"))
     yield from ((k, v) for k, v in items if k.startswith("a:") and v[1] is not None)
+    yield from ((k, v) for k, v in items if k.startswith("c:"))  # comments: no foreign keys
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -331,8 +395,32 @@ def _migrate(conn: sqlite3.Connection, from_version: int, path: Path) -> None:
         raise ProjectStoreError(path, f"could not upgrade the project schema: {exc}") from exc
 
 
+def _write_comment(c: sqlite3.Connection, token: str, comment: Comment | None, now_s: float) -> None:
+    if comment is None:
+        c.execute("DELETE FROM comments WHERE token = ?", (token,))
+        return
+    p = comment.point_m or (None, None, None)
+    replies = [{"author": r.author, "time_s": r.time_s, "text": r.text} for r in comment.replies]
+    c.execute(
+        "INSERT OR REPLACE INTO comments(token, text, author, created_s, frame_index, track_token,"
+        " annotation_token, px, py, pz, state, replies, resolved_by, resolved_s, modified_s)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (comment.token, comment.text, comment.author, comment.created_s, comment.frame_index,
+         comment.track_token, comment.annotation_token, *p, comment.state.value, _json(replies),
+         comment.resolved_by, comment.resolved_s, now_s),
+    )
+
+
+def _row_to_comment(row: tuple) -> Comment:
+    (token, text, author, created_s, frame, track, ann, px, py, pz, state, replies, by, when) = row
+    thread = tuple(Reply(str(r["author"]), float(r["time_s"]), str(r["text"])) for r in json.loads(replies))
+    return Comment(token, text, author, float(created_s), frame, track, ann,
+                   None if px is None else (px, py, pz), CommentState(state), thread, by, float(when))
+
+
 def _row_to_annotation(row: tuple) -> Annotation:
-    token, track, frame, cx, cy, cz, length, width, height, yaw, attrs, source, review = row
+    (token, track, frame, cx, cy, cz, length, width, height, yaw, attrs, source, review,
+     reviewed_by, reviewed_s) = row
     return Annotation(
         token=token,
         track_token=track,
@@ -341,4 +429,6 @@ def _row_to_annotation(row: tuple) -> Annotation:
         attributes=json.loads(attrs),
         source=Source(source),
         review_state=ReviewState(review),
+        reviewed_by=reviewed_by,
+        reviewed_s=reviewed_s,
     )

@@ -8,6 +8,7 @@ from typing import Any, Iterable, Mapping
 from .entities import Annotation, ReviewState, Source, Track, new_token
 from .geometry import Box
 from .project import ModelError, Project
+from .review import Comment, CommentState, Reply, aggregate_state
 from .undo import Change, Command
 
 
@@ -119,12 +120,14 @@ def set_track_attributes(project: Project, track_token: str, attributes: Mapping
 
 
 def set_review_state(project: Project, tokens: Iterable[str], state: ReviewState) -> Command:
-    """Set the QA state of many boxes in one step."""
+    """Set the QA state of many boxes in one step (stamped with ``project.author`` and now)."""
     changes = []
+    who, now_s = project.author, project.clock()
     for token in dict.fromkeys(tokens):
         old = project.annotation(token)
         if old.review_state != state:
-            changes.append(Change(old, old.evolve(review_state=ReviewState(state))))
+            changes.append(Change(old, old.evolve(review_state=ReviewState(state), reviewed_by=who,
+                                                  reviewed_s=now_s)))
     return Command(f"Mark {ReviewState(state).value}", changes)
 
 
@@ -135,3 +138,103 @@ def move_annotation_to_track(project: Project, token: str, track_token: str) -> 
     if project.annotation_at(track_token, old.frame_index) is not None:
         raise ModelError(f"track already has a box in frame {old.frame_index}")
     return Command("Change track", [Change(old, old.evolve(track_token=track_token))])
+
+
+# -- review ------------------------------------------------------------------------------
+def set_track_review_state(project: Project, track_tokens: Iterable[str], state: ReviewState) -> Command:
+    """Set the QA state of whole tracks (their own state, not their boxes')."""
+    state = ReviewState(state)
+    who, now_s = project.author, project.clock()
+    changes = []
+    for token in dict.fromkeys(track_tokens):
+        old = project.track(token)
+        if old.review_state != state:
+            changes.append(Change(old, old.evolve(review_state=state, reviewed_by=who, reviewed_s=now_s)))
+    return Command(f"Mark {len(changes)} track{'s' if len(changes) != 1 else ''} {state.value}", changes)
+
+
+def review_track_range(project: Project, track_token: str, state: ReviewState,
+                       first_frame: int | None = None, last_frame: int | None = None) -> Command:
+    """Accept/reject (any state) the track's boxes in frames ``first..last`` (inclusive;
+    None = open end) in one step. The track's own state becomes the aggregate of all
+    its boxes afterwards (see ``review.aggregate_state``)."""
+    state = ReviewState(state)
+    track = project.track(track_token)
+    lo = -1 if first_frame is None else int(first_frame)
+    hi = len(project.sequence) if last_frame is None else int(last_frame)
+    if lo > hi:
+        raise ModelError(f"empty frame range {first_frame}..{last_frame}")
+    who, now_s = project.author, project.clock()
+    changes: list[Change] = []
+    states = []
+    for ann in project.annotations_of_track(track_token):
+        if lo <= ann.frame_index <= hi and ann.review_state != state:
+            new = ann.evolve(review_state=state, reviewed_by=who, reviewed_s=now_s)
+            changes.append(Change(ann, new))
+            states.append(state)
+        else:
+            states.append(state if lo <= ann.frame_index <= hi else ann.review_state)
+    track_state = aggregate_state(states)
+    if track_state != track.review_state:
+        changes.insert(0, Change(track, track.evolve(review_state=track_state, reviewed_by=who,
+                                                     reviewed_s=now_s)))
+    span = "" if first_frame is None and last_frame is None else \
+        f" frames {'' if first_frame is None else first_frame}..{'' if last_frame is None else last_frame}"
+    return Command(f"Mark track {track.number}{span} {state.value}", changes)
+
+
+def add_comment(project: Project, text: str, *, frame_index: int | None = None,
+                track_token: str | None = None, annotation_token: str | None = None,
+                point_m: Iterable[float] | None = None, token: str | None = None) -> Command:
+    """A new open comment by ``project.author``. Pinned to an annotation, it also
+    records the annotation's track and frame; a 3D point (world frame) needs a frame."""
+    if not text.strip():
+        raise ModelError("a comment needs some text")
+    if annotation_token is not None:
+        ann = project.annotation(annotation_token)
+        if track_token is not None and track_token != ann.track_token:
+            raise ModelError("the annotation belongs to another track")
+        if frame_index is not None and frame_index != ann.frame_index:
+            raise ModelError("the annotation is in another frame")
+        track_token, frame_index = ann.track_token, ann.frame_index
+    elif track_token is not None:
+        project.track(track_token)
+    try:
+        comment = Comment(token or new_token(), text, project.author, project.clock(), frame_index,
+                          track_token, annotation_token,
+                          None if point_m is None else tuple(point_m))  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
+    return Command("Add comment", [Change(None, comment)])  # type: ignore[arg-type]
+
+
+def reply_to_comment(project: Project, token: str, text: str) -> Command:
+    """Append a reply by ``project.author`` to a comment's thread."""
+    if not text.strip():
+        raise ModelError("a reply needs some text")
+    old = project.comment(token)
+    new = old.evolve(replies=old.replies + (Reply(project.author, project.clock(), text),))
+    return Command("Reply to comment", [Change(old, new)])  # type: ignore[arg-type]
+
+
+def set_comment_state(project: Project, token: str, state: CommentState) -> Command:
+    """Resolve or reopen a comment (resolving records who and when)."""
+    state = CommentState(state)
+    old = project.comment(token)
+    if state == CommentState.RESOLVED:
+        new = old.evolve(state=state, resolved_by=project.author, resolved_s=project.clock())
+    else:
+        new = old.evolve(state=state, resolved_by="", resolved_s=0.0)
+    text = "Resolve comment" if state == CommentState.RESOLVED else "Reopen comment"
+    return Command(text, [Change(old, new)] if new != old else [])  # type: ignore[arg-type]
+
+
+def edit_comment(project: Project, token: str, text: str) -> Command:
+    """Change a comment's text."""
+    old = project.comment(token)
+    return Command("Edit comment", [Change(old, old.evolve(text=text))])  # type: ignore[arg-type]
+
+
+def delete_comment(project: Project, token: str) -> Command:
+    old = project.comment(token)
+    return Command("Delete comment", [Change(old, None)])  # type: ignore[arg-type]

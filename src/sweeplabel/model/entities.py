@@ -25,7 +25,7 @@ class Source(str, Enum):
 
 
 class ReviewState(str, Enum):
-    """QA state of an annotation."""
+    """QA state of an annotation or a track."""
 
     UNREVIEWED = "unreviewed"
     ACCEPTED = "accepted"
@@ -41,15 +41,22 @@ def _frozen_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
 class Track:
     """One physical object followed through the sequence.
 
-    ``number`` is the small integer annotators see (and KITTI tracking exports)."""
+    ``number`` is the small integer annotators see (and KITTI tracking exports).
+    ``review_state`` is the QA verdict on the track as a whole (identity, class,
+    static attributes); each box has its own as well."""
 
     token: str
     category: str
     number: int
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    review_state: ReviewState = ReviewState.UNREVIEWED
+    reviewed_by: str = ""
+    reviewed_s: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attributes", _frozen_attrs(self.attributes))
+        object.__setattr__(self, "review_state", ReviewState(self.review_state))
+        object.__setattr__(self, "reviewed_s", float(self.reviewed_s))
 
     def evolve(self, **changes: Any) -> "Track":
         return replace(self, **changes)
@@ -66,10 +73,13 @@ class Annotation:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     source: Source = Source.MANUAL
     review_state: ReviewState = ReviewState.UNREVIEWED
+    reviewed_by: str = ""  # who set review_state last ("" = nobody yet)
+    reviewed_s: float = 0.0  # when (seconds since the epoch; 0 = never)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attributes", _frozen_attrs(self.attributes))
         object.__setattr__(self, "source", Source(self.source))
+        object.__setattr__(self, "reviewed_s", float(self.reviewed_s))
         object.__setattr__(self, "review_state", ReviewState(self.review_state))
         object.__setattr__(self, "frame_index", int(self.frame_index))
 

@@ -5,11 +5,13 @@ The low-level ``_put_*`` methods are for commands and loaders only."""
 
 from __future__ import annotations
 
-from typing import Iterable
+import time
+from typing import Callable, Iterable
 
 from psygnal import Signal
 
 from .entities import Annotation, Track
+from .review import Comment, default_author
 from .schema import LabelSchema, default_schema
 from .sequence import Sequence
 from .undo import UndoStack
@@ -28,16 +30,26 @@ class ProjectEvents:
     annotation_added = Signal(Annotation)
     annotation_removed = Signal(Annotation)
     annotation_changed = Signal(Annotation, Annotation)  # old, new
+    comment_added = Signal(Comment)
+    comment_removed = Signal(Comment)
+    comment_changed = Signal(Comment, Comment)  # old, new
 
 
 class Project:
-    """Labels of one sequence. Holds at most one annotation per (track, frame)."""
+    """Labels of one sequence. Holds at most one annotation per (track, frame).
 
-    def __init__(self, sequence: Sequence, schema: LabelSchema | None = None) -> None:
+    ``author`` names who edits (stamped on review verdicts, comments and the store's
+    history); ``clock()`` gives the time in seconds (replaceable in tests)."""
+
+    def __init__(self, sequence: Sequence, schema: LabelSchema | None = None,
+                 author: str | None = None) -> None:
         self.sequence = sequence
         self.schema = schema or default_schema()
         self.events = ProjectEvents()
         self.undo = UndoStack(self)
+        self.author: str = author or default_author()
+        self.clock: Callable[[], float] = time.time
+        self._comments: dict[str, Comment] = {}
         self._tracks: dict[str, Track] = {}
         self._annotations: dict[str, Annotation] = {}
         self._by_frame: dict[int, set[str]] = {}
@@ -51,6 +63,25 @@ class Project:
     @property
     def annotations(self) -> dict[str, Annotation]:
         return dict(self._annotations)
+
+    @property
+    def comments(self) -> dict[str, Comment]:
+        return dict(self._comments)
+
+    def comment(self, token: str) -> Comment:
+        try:
+            return self._comments[token]
+        except KeyError:
+            raise ModelError(f"no comment {token}") from None
+
+    def comments_of_track(self, track_token: str) -> list[Comment]:
+        """Comments pinned to the track or to one of its boxes, oldest first."""
+        return sorted((c for c in self._comments.values() if c.track_token == track_token),
+                      key=lambda c: (c.created_s, c.token))
+
+    def comments_in_frame(self, frame_index: int) -> list[Comment]:
+        return sorted((c for c in self._comments.values() if c.frame_index == frame_index),
+                      key=lambda c: (c.created_s, c.token))
 
     def track(self, token: str) -> Track:
         try:
@@ -147,6 +178,28 @@ class Project:
             else:
                 self.events.annotation_changed.emit(before, after)
 
+    def _put_comment(self, before: Comment | None, after: Comment | None, emit: bool = True) -> None:
+        """Replace ``before`` by ``after`` (None: insert / delete). Anchors may point at
+        boxes deleted later: the comment stays (the issue is still worth reading)."""
+        if before is not None and self._comments.get(before.token) != before:
+            raise ModelError(f"comment {before.token} is not in the expected state")
+        if after is None:
+            assert before is not None
+            del self._comments[before.token]
+            if emit:
+                self.events.comment_removed.emit(before)
+            return
+        if before is None and after.token in self._comments:
+            raise ModelError(f"comment {after.token} exists already")
+        if after.frame_index is not None and not 0 <= after.frame_index < len(self.sequence):
+            raise ModelError(f"comment {after.token}: frame {after.frame_index} outside the sequence")
+        self._comments[after.token] = after
+        if emit:
+            if before is None:
+                self.events.comment_added.emit(after)
+            else:
+                self.events.comment_changed.emit(before, after)
+
     def _check_annotation(self, before: Annotation | None, after: Annotation) -> None:
         if before is None and after.token in self._annotations:
             raise ModelError(f"annotation {after.token} exists already")
@@ -170,11 +223,14 @@ class Project:
         self._by_frame.get(ann.frame_index, set()).discard(ann.token)
         self._by_track.get(ann.track_token, {}).pop(ann.frame_index, None)
 
-    def load(self, tracks: Iterable[Track], annotations: Iterable[Annotation]) -> None:
+    def load(self, tracks: Iterable[Track], annotations: Iterable[Annotation],
+             comments: Iterable[Comment] = ()) -> None:
         """Fill an empty project (from a store or an import) without commands or signals."""
-        if self._tracks or self._annotations:
+        if self._tracks or self._annotations or self._comments:
             raise ModelError("load() needs an empty project")
         for t in tracks:
             self._put_track(None, t, emit=False)
         for a in annotations:
             self._put_annotation(None, a, emit=False)
+        for c in comments:
+            self._put_comment(None, c, emit=False)

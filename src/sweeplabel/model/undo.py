@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Iterator, Union
 from psygnal import Signal
 
 from .entities import Annotation, Track
+from .review import Comment
 
 if TYPE_CHECKING:
     from .project import Project
 
-Entity = Union[Track, Annotation]
+Entity = Union[Track, Annotation, Comment]
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,12 @@ def _apply_one(project: "Project", ch: Change) -> None:
     sample = ch.after if ch.after is not None else ch.before
     if isinstance(sample, Track):
         project._put_track(ch.before, ch.after)  # type: ignore[arg-type]
-    else:
+    elif isinstance(sample, Annotation):
         project._put_annotation(ch.before, ch.after)  # type: ignore[arg-type]
+    elif isinstance(sample, Comment):
+        project._put_comment(ch.before, ch.after)  # type: ignore[arg-type]
+    else:
+        raise TypeError(f"no model entity: {type(sample).__name__}")
 
 
 class UndoStack:
