@@ -3,7 +3,7 @@
 # test suite without a display (Xvfb when available, else Qt's offscreen platform).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 if [ -f scripts/devkit_venv.sh ]; then
   bash scripts/devkit_venv.sh || echo "test: the nuscenes-devkit venv could not be made; its checks will skip"
 fi
