@@ -265,39 +265,49 @@ def _float32_table(header: PcdHeader, dtype: np.dtype) -> bool:
 def read_pcd(path: Path | str) -> PcdCloud:
     """Read a PCD file into named columns (x, y, z required)."""
     path = Path(path)
-    with open(path, "rb") as handle:
+    # One open: the header from a small read, then a binary body read straight into
+    # its final (uninitialised) array, as np.fromfile does, without opening twice.
+    with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         head = handle.read(MAX_HEADER_BYTES)
-    header = read_header(path, head)
-    try:
-        dtype, warnings = record_layout(header)
-    except FormatError as exc:
-        raise FormatError(path, exc.message) from None
-    if header.points * dtype.itemsize > size * (1 if header.data != "binary_compressed" else 10_000):
-        raise FormatError(path, f"header claims {header.points} points, more than the file can hold",
-                          offset=header.data_offset)
-    if header.data == "binary":
-        need = header.points * dtype.itemsize
-        have = size - header.data_offset
-        if have < need:
-            raise FormatError(path, f"truncated body: expected {header.points} points x {dtype.itemsize} "
-                              f"bytes = {need} bytes after the header, found {have}", offset=size)
-        if have > need:
-            warnings.append(f"{have - need} bytes after the last point ignored")
-        if _float32_table(header, dtype):
-            table = np.fromfile(path, dtype="<f4", count=need // 4,
-                                offset=header.data_offset).reshape(header.points, -1)
-            columns = {name: table[:, i] for i, name in enumerate(dtype.names)}
-            return PcdCloud(columns, header, [f"{path.name}: {w}" for w in warnings], table)
-        records = np.fromfile(path, dtype=dtype, count=header.points, offset=header.data_offset)
+        header = read_header(path, head)
+        try:
+            dtype, warnings = record_layout(header)
+        except FormatError as exc:
+            raise FormatError(path, exc.message) from None
+        if header.points * dtype.itemsize > size * (1 if header.data != "binary_compressed" else 10_000):
+            raise FormatError(path, f"header claims {header.points} points, more than the file can hold",
+                              offset=header.data_offset)
+        if header.data == "binary":
+            return _binary_body(path, handle, size, header, dtype, warnings)
+        handle.seek(0)
+        raw = handle.read()
+    if header.data == "binary_compressed":
+        records = _compressed_body(path, raw, header, dtype)
     else:
-        raw = path.read_bytes()
-        if header.data == "binary_compressed":
-            records = _compressed_body(path, raw, header, dtype)
-        else:
-            records = _ascii_body(path, raw, header, dtype)
+        records = _ascii_body(path, raw, header, dtype)
     columns = {name: np.ascontiguousarray(records[name]) for name in dtype.names}
     return PcdCloud(columns, header, [f"{path.name}: {w}" for w in warnings])
+
+
+def _binary_body(path: Path, handle, size: int, header: PcdHeader, dtype: np.dtype,
+                 warnings: list[str]) -> PcdCloud:
+    need = header.points * dtype.itemsize
+    have = size - header.data_offset
+    if have < need:
+        raise FormatError(path, f"truncated body: expected {header.points} points x {dtype.itemsize} "
+                          f"bytes = {need} bytes after the header, found {have}", offset=size)
+    if have > need:
+        warnings.append(f"{have - need} bytes after the last point ignored")
+    notes = [f"{path.name}: {w}" for w in warnings]
+    table = _float32_table(header, dtype)
+    out = np.empty((header.points, dtype.itemsize // 4), "<f4") if table else np.empty(header.points, dtype)
+    handle.seek(header.data_offset)
+    if handle.readinto(memoryview(out).cast("B")) != need:
+        raise FormatError(path, "the file shrank while it was read", offset=header.data_offset)
+    if table:
+        return PcdCloud({name: out[:, i] for i, name in enumerate(dtype.names)}, header, notes, out)
+    return PcdCloud({name: np.ascontiguousarray(out[name]) for name in dtype.names}, header, notes)
 
 
 def read_pcd_points(path: Path | str) -> np.ndarray:
