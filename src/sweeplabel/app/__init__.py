@@ -1,7 +1,10 @@
-"""The Qt application: main window, render view, actions. The only PySide6 code."""
+"""The Qt application: main window, render view, panels, tools, actions. The only PySide6 code."""
 
+from .editor import TOOLS, EditorController
+from .frame_loader import FrameLoader
 from .main_window import MainWindow, status_text
 from .render_view import RenderView, image_to_qimage
 from .run import run_gui
 
-__all__ = ["MainWindow", "RenderView", "image_to_qimage", "run_gui", "status_text"]
+__all__ = ["TOOLS", "EditorController", "FrameLoader", "MainWindow", "RenderView", "image_to_qimage", "run_gui",
+           "status_text"]

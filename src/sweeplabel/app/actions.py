@@ -15,6 +15,8 @@ from PySide6.QtWidgets import QWidget
 
 from sweeplabel.resources import load_keymap
 
+from .edit_ops import NUDGES
+
 
 def user_keymap_path() -> Path:
     """Where a user's key map overrides live."""
@@ -39,16 +41,76 @@ NAVIGATION_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("previous_frame", "Previous", "Previous frame"),
     ActionSpec("next_frame", "Next", "Next frame"),
     ActionSpec("last_frame", "Last", "Last frame"),
+    ActionSpec("play_pause", "Play/pause", "Play the sequence at the timeline's rate", toolbar=False),
 )
 
 VIEW_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reset_view", "Reset view", "Fit the camera to the points"),
     ActionSpec("birds_eye", "Bird's-eye", "Look straight down"),
+    ActionSpec("focus_selected", "Focus", "Centre the camera on the selected box"),
+    ActionSpec("toggle_ground", "Hide ground", "Hide or show the ground points"),
+    ActionSpec("zoom_in", "Zoom in", toolbar=False),
+    ActionSpec("zoom_out", "Zoom out", toolbar=False),
 )
 
 EDIT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("undo", "Undo", "Undo the last edit", toolbar=False),
     ActionSpec("redo", "Redo", "Redo the last undone edit", toolbar=False),
+    ActionSpec("delete", "Delete box", "Delete the selected box", toolbar=False),
+    ActionSpec("delete_track", "Delete track", "Delete the selected box's whole track", toolbar=False),
+    ActionSpec("copy", "Copy box", toolbar=False),
+    ActionSpec("paste", "Paste box", "Paste the copied box into this frame", toolbar=False),
+    ActionSpec("propagate_next", "Propagate", "Copy the selected box to the next frame"),
+    ActionSpec("propagate_5", "Propagate ×5", "Copy the selected box to the next 5 frames", toolbar=False),
+)
+
+SELECTION_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("deselect", "Deselect", "Clear the selection and return to the select tool", toolbar=False),
+    ActionSpec("select_next_box", "Next box", "Select the next box of this frame", toolbar=False),
+    ActionSpec("select_previous_box", "Previous box", "Select the previous box of this frame", toolbar=False),
+)
+
+TOOL_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("tool_select", "Select", "Click a box to select it; drag to orbit; Ctrl+drag moves the selected box"),
+    ActionSpec("tool_one_click", "One-click", "Click an object to fit a box of the chosen class"),
+    ActionSpec("tool_rectangle", "Rectangle", "Drag a rectangle in bird's-eye view; the box fits the points inside"),
+    ActionSpec("tool_place", "Place", "Click the ground to place a default-size box of the chosen class"),
+)
+
+BOX_ACTIONS: tuple[ActionSpec, ...] = tuple(ActionSpec(n.id, n.text, toolbar=False) for n in NUDGES) + (
+    ActionSpec("flip_heading", "Flip heading", "Turn the box by 180°", toolbar=False),
+    ActionSpec("snap_to_ground", "Snap to ground", "Put the box's bottom on the local ground", toolbar=False),
+    ActionSpec("refit_box", "Re-fit", "Fit the box to the points in it", toolbar=False),
+)
+
+DISPLAY_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("color_mode_next", "Next colour mode", "Height → intensity → ground → class", toolbar=False),
+    ActionSpec("point_size_up", "Bigger points", toolbar=False),
+    ActionSpec("point_size_down", "Smaller points", toolbar=False),
+    ActionSpec("toggle_subviews", "Sub-views", "Show or hide the top/side/front views", toolbar=False),
+)
+
+FILE_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("open", "Open…", "Open a sequence or a .sweeplabel project in a new window", toolbar=False),
+    ActionSpec("quit", "Quit", "Close every window (everything is saved already)", toolbar=False),
+)
+
+HELP_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("shortcuts", "Shortcuts", "List every key binding", toolbar=False),
+)
+
+MENUS: tuple[tuple[str, tuple[ActionSpec, ...]], ...] = (
+    ("&File", FILE_ACTIONS),
+    ("&Edit", EDIT_ACTIONS + SELECTION_ACTIONS),
+    ("&View", NAVIGATION_ACTIONS + VIEW_ACTIONS + DISPLAY_ACTIONS),
+    ("&Tools", TOOL_ACTIONS),
+    ("&Box", BOX_ACTIONS),
+    ("&Help", HELP_ACTIONS),
+)
+
+ALL_ACTIONS: tuple[ActionSpec, ...] = (
+    FILE_ACTIONS + NAVIGATION_ACTIONS + VIEW_ACTIONS + EDIT_ACTIONS + SELECTION_ACTIONS + TOOL_ACTIONS + BOX_ACTIONS
+    + DISPLAY_ACTIONS + HELP_ACTIONS
 )
 
 
@@ -69,7 +131,7 @@ def make_actions(
         action.setShortcuts([QKeySequence(k) for k in keys])
         shortcut_hint = ", ".join(keys)
         action.setToolTip(f"{spec.tooltip or spec.text} ({shortcut_hint})" if keys else spec.tooltip)
-        action.triggered.connect(slots[spec.id])
+        action.triggered.connect(lambda _checked=False, slot=slots[spec.id]: slot())
         parent.addAction(action)
         actions[spec.id] = action
     return actions

@@ -14,15 +14,19 @@ the next one, so drags stay responsive even at 0.1-0.5 s per software render."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from sweeplabel.viewer import FrameScene
+from sweeplabel.viewer import FrameScene, project_points_px, view_proj_matrix
 
 RENDER_DELAY_MS = 15
+SETTLE_DELAY_MS = 250  # full quality this long after the camera stops
+CLICK_SLOP_PX = 4.0
+MAX_LABELS = 200
 RESIZE_DELAY_MS = 120  # a new size re-creates the Open3D renderer: wait for the resize to settle
 ORBIT_RAD_PER_PX = math.radians(0.4)
 ZOOM_PER_WHEEL_STEP = 0.85  # distance factor per 15-degree wheel notch
@@ -37,9 +41,18 @@ def image_to_qimage(image: np.ndarray) -> QImage:
 
 
 class RenderView(QWidget):
-    """Shows the scene; left drag orbits, right/middle drag pans, the wheel zooms."""
+    """Shows the scene; left drag orbits, right/middle drag pans, the wheel zooms.
+
+    A left click (no drag) emits ``clicked``; with ``rect_mode`` a left drag draws a
+    rectangle and emits ``rect_selected`` instead of orbiting; Ctrl + left drag emits
+    ``box_drag`` (the tools move the selected box). While the camera moves
+    the renderer draws a decimated cloud; full quality returns once it stops."""
 
     frame_rendered = Signal()
+    clicked = Signal(float, float)  # widget px
+    rect_selected = Signal(QRectF)  # widget px
+    mouse_released = Signal()
+    box_drag = Signal(str, float, float)  # "start" | "move" | "end", widget px (Ctrl + left drag)
 
     def __init__(self, scene: FrameScene, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +65,17 @@ class RenderView(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.render_now)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.timeout.connect(self._settle_quality)
+        self._press_pos = QPointF()
+        self._moved = False
+        self._box_dragging = False
+        self.rect_mode = False
+        self._rect: QRectF | None = None
+        self._labels: list[tuple[str, float, float, QColor]] = []
+        self.show_labels = True
+        self.last_render_s = 0.0
         self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -72,16 +96,53 @@ class RenderView(QWidget):
             return
         ratio = self.devicePixelRatioF()
         self.scene.renderer.resize(round(self.width() * ratio), round(self.height() * ratio))
+        start = time.perf_counter()
         self.image = self.scene.render()
+        self.last_render_s = time.perf_counter() - start
+        self._project_labels()
         self._qimage = image_to_qimage(self.image)
         self._qimage.setDevicePixelRatio(ratio)
         self.render_count += 1
         self.update()
         self.frame_rendered.emit()
 
+    def size_px(self) -> tuple[int, int]:
+        """Logical size used for rays and overlays."""
+        return (max(self.width(), 1), max(self.height(), 1))
+
+    def view_proj(self) -> np.ndarray:
+        return view_proj_matrix(self.scene.renderer.camera, self.size_px())
+
+    def _project_labels(self) -> None:
+        self._labels = []
+        if not self.show_labels:
+            return
+        anchors = self.scene.label_anchors()[:MAX_LABELS]
+        if not anchors:
+            return
+        px = project_points_px(np.array([a[1] for a in anchors]), self.view_proj(), self.size_px())
+        for (text, _, rgb), (x, y) in zip(anchors, px):
+            if np.isfinite(x) and 0 <= x < self.width() and 0 <= y < self.height():
+                self._labels.append((text, float(x), float(y), QColor.fromRgbF(*rgb)))
+
+    def _camera_moved(self) -> None:
+        """Draw fast (decimated) now, full quality once the camera rests."""
+        self.scene.renderer.interactive = True
+        self._settle.start(SETTLE_DELAY_MS)
+        self.request_render()
+
+    def _settle_quality(self) -> None:
+        if self._drag_button is not None:  # still dragging: check again later
+            self._settle.start(SETTLE_DELAY_MS)
+            return
+        if self.scene.renderer.interactive:
+            self.scene.renderer.interactive = False
+            self.request_render()
+
     def release(self) -> None:
         """Stop pending renders and free the Open3D renderer (on close)."""
         self._timer.stop()
+        self._settle.stop()
         self.scene.renderer.close()
 
     # -- Qt events ------------------------------------------------------------------
@@ -91,6 +152,12 @@ class RenderView(QWidget):
             painter.fillRect(self.rect(), Qt.GlobalColor.black)
         else:
             painter.drawImage(self.rect(), self._qimage)
+        for text, x, y, color in self._labels:
+            painter.setPen(color)
+            painter.drawText(QPointF(x + 3, y - 3), text)
+        if self._rect is not None:
+            painter.setPen(QPen(QColor(255, 230, 80), 1, Qt.PenStyle.DashLine))
+            painter.drawRect(self._rect)
         painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
@@ -104,6 +171,12 @@ class RenderView(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         self._drag_button = event.button()
         self._last_pos = event.position()
+        self._press_pos = event.position()
+        self._moved = False
+        self._box_dragging = (event.button() == Qt.MouseButton.LeftButton
+                              and bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier))
+        if self._box_dragging:
+            self.box_drag.emit("start", event.position().x(), event.position().y())
         event.accept()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -111,21 +184,46 @@ class RenderView(QWidget):
             return
         delta = event.position() - self._last_pos
         self._last_pos = event.position()
+        travel = event.position() - self._press_pos
+        if abs(travel.x()) + abs(travel.y()) > CLICK_SLOP_PX:
+            self._moved = True
+        left = self._drag_button == Qt.MouseButton.LeftButton
+        if left and self._box_dragging:
+            self.box_drag.emit("move", event.position().x(), event.position().y())
+            event.accept()
+            return
+        if left and self.rect_mode:
+            self._rect = QRectF(self._press_pos, event.position()).normalized()
+            self.update()
+            event.accept()
+            return
         camera = self.scene.renderer.camera
         if self._drag_button in _PAN_BUTTONS or event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             camera.pan(delta.x(), delta.y(), max(self.height(), 1))
         else:
             camera.orbit(-delta.x() * ORBIT_RAD_PER_PX, delta.y() * ORBIT_RAD_PER_PX)
-        self.request_render()
+        self._camera_moved()
         event.accept()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self._drag_button = None
+        button, self._drag_button = self._drag_button, None
+        if self._box_dragging:
+            self._box_dragging = False
+            self.box_drag.emit("end", event.position().x(), event.position().y())
+        elif button == Qt.MouseButton.LeftButton:
+            if self.rect_mode and self._rect is not None and self._moved:
+                rect, self._rect = self._rect, None
+                self.update()
+                self.rect_selected.emit(rect)
+            elif not self._moved:
+                self.clicked.emit(event.position().x(), event.position().y())
+        self._rect = None
+        self.mouse_released.emit()
         event.accept()
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         notches = event.angleDelta().y() / 120.0
         if notches:
             self.scene.renderer.camera.zoom(ZOOM_PER_WHEEL_STEP**notches)
-            self.request_render()
+            self._camera_moved()
         event.accept()

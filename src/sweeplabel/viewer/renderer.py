@@ -17,8 +17,11 @@ from open3d.visualization import rendering
 
 from .camera import OrbitCamera
 from .geometry import POINTS_NAME, PointLayer, Wireframe
+from .point_style import decimated
 
 DEFAULT_BACKGROUND_RGB = (0.07, 0.08, 0.10)
+LOD_POINTS_NAME = "points:lod"
+DEFAULT_LOD_BUDGET = 150_000  # points drawn while the camera moves
 
 _slot_owner: "weakref.ReferenceType[SceneRenderer] | None" = None
 
@@ -80,6 +83,8 @@ class SceneRenderer:
         self._geometries: dict[str, tuple[object, rendering.MaterialRecord]] = {}
         self._stale: set[str] = set()  # names whose Open3D state lags self._geometries
         self._o3d: rendering.OffscreenRenderer | None = None
+        self.lod_budget = DEFAULT_LOD_BUDGET
+        self.interactive = False  # True while the camera moves: draw the decimated points
 
     # -- content --------------------------------------------------------------------
     @property
@@ -96,8 +101,12 @@ class SceneRenderer:
         return self._points
 
     def set_points(self, layer: PointLayer) -> None:
+        """Replace the points; above ``lod_budget`` a decimated copy is kept for motion."""
         self._points = layer
-        self._put(POINTS_NAME, to_point_cloud(layer), point_material(self.point_size_px))
+        material = point_material(self.point_size_px)
+        self._put(POINTS_NAME, to_point_cloud(layer), material)
+        lod = decimated(layer, self.lod_budget)
+        self._put(LOD_POINTS_NAME, to_point_cloud(lod) if lod is not layer else None, material)
 
     def set_wireframes(self, wires: Mapping[str, Wireframe]) -> None:
         """Replace all wireframes by ``wires`` (names must not be ``"points"``)."""
@@ -132,6 +141,9 @@ class SceneRenderer:
         """The current view as a (height, width, 3) uint8 RGB array."""
         renderer = self._acquire()
         self._sync(renderer.scene)
+        if LOD_POINTS_NAME in self._geometries:
+            renderer.scene.show_geometry(POINTS_NAME, not self.interactive)
+            renderer.scene.show_geometry(LOD_POINTS_NAME, self.interactive)
         self._apply_camera(renderer.scene)
         image = np.asarray(renderer.render_to_image())
         return np.ascontiguousarray(image[:, :, :3], dtype=np.uint8)

@@ -1,0 +1,199 @@
+"""The editor's responsiveness: a scripted editing session in the real MainWindow.
+
+1. Event-loop stalls while switching frames: a 2 ms heartbeat timer records the gaps
+   between its ticks while the script steps through the sequence (next frame every
+   ``--step-ms``), selects a box, nudges it, propagates it. Reported twice: with the 3D
+   view hidden (loading, ground segmentation, in-box counting, panels: everything but
+   the render) and with the view rendering at the window's size.
+2. Render time of SceneRenderer at 1920x1080 for ~120k points (one 64-beam sweep) and
+   1M points (eight sweeps side by side), full quality and while the camera moves
+   (decimated to the LOD budget).
+
+Usage: .venv/bin/python benchmarks/bench_editor.py [--frames 12] [--json out.json]
+Runs offscreen (QT_QPA_PLATFORM=offscreen unless set); Open3D picks the GPU when there is
+one, else Mesa's llvmpipe (software)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from sweeplabel.app import MainWindow  # noqa: E402
+from sweeplabel.app.edit_ops import NUDGES  # noqa: E402
+from sweeplabel.io import open_project  # noqa: E402
+from sweeplabel.io.synthetic import generate_sequence  # noqa: E402
+from sweeplabel.kernels import warmup  # noqa: E402
+from sweeplabel.viewer import SceneRenderer, load_frame_data, point_layer  # noqa: E402
+
+HEARTBEAT_MS = 2
+
+
+class StallMeter:
+    """Longest gap between heartbeat ticks (minus the interval) while running."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(HEARTBEAT_MS)
+        self.timer.timeout.connect(self._tick)
+        self.clock = QElapsedTimer()
+        self.gaps_ms: list[float] = []
+        self.phase_of_gap: list[str] = []
+        self.phase = "switching frames"
+        self._last_ns = 0
+
+    def start(self) -> None:
+        self.gaps_ms.clear()
+        self.phase_of_gap.clear()
+        self.clock.start()
+        self._last_ns = self.clock.nsecsElapsed()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed()
+        self.gaps_ms.append((now - self._last_ns) / 1e6 - HEARTBEAT_MS)
+        self.phase_of_gap.append(self.phase)
+        self._last_ns = now
+
+    def summary(self) -> dict[str, float]:
+        out: dict[str, float] = {"ticks": len(self.gaps_ms)}
+        for phase in dict.fromkeys(self.phase_of_gap):
+            gaps = sorted(g for g, p in zip(self.gaps_ms, self.phase_of_gap) if p == phase)
+            key = phase.replace(" ", "_")
+            out[f"{key}_max_stall_ms"] = round(gaps[-1], 1)
+            out[f"{key}_p99_stall_ms"] = round(gaps[int(0.99 * (len(gaps) - 1))], 1)
+        return out
+
+
+def run_until(app: QApplication, done, timeout_s: float = 120.0) -> None:  # noqa: ANN001
+    end = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.0005)
+
+
+def scripted_session(app: QApplication, window: MainWindow, n_frames: int, step_ms: int) -> dict:
+    """Step through the frames at ``step_ms`` and edit on the way; returns stall figures."""
+    meter = StallMeter()
+    meter.start()
+    switch_ms: list[float] = []
+    edit_ms: list[float] = []
+    nudge = next(n for n in NUDGES if n.id == "move_forward")
+    for i in range(1, n_frames):
+        t0 = time.perf_counter()
+        window.go_to_frame(i)
+        switch_ms.append((time.perf_counter() - t0) * 1e3)
+        run_until(app, lambda i=i: window.frame_index == i)
+        if i == 2:  # a little editing on the way, one user event at a time: select, hold a key, propagate
+            meter.phase = "editing"
+            anns = window.project.annotations_in_frame(i)
+            if anns:
+                edits = [lambda: window.editor.select(anns[0].token)]
+                edits += [lambda: window.editor.nudge(nudge)] * 5  # key auto-repeat at ~30 Hz
+                edits += [window.editor.end_merge, lambda: window.editor.propagate(3)]
+                for edit in edits:
+                    t0 = time.perf_counter()
+                    edit()
+                    edit_ms.append((time.perf_counter() - t0) * 1e3)
+                    run_until(app, lambda: False, 0.033)
+            run_until(app, lambda: False, 0.3)  # let deferred panel refreshes run inside the phase
+            meter.phase = "switching frames"
+        wait_until = time.monotonic() + step_ms / 1000.0
+        run_until(app, lambda: time.monotonic() >= wait_until)
+    meter.stop()
+    return {**meter.summary(), "go_to_frame_call_ms_max": round(max(switch_ms), 1),
+            "edit_call_ms_max": round(max(edit_ms, default=0.0), 1)}
+
+
+def stall_figures(root: Path, n_frames: int, step_ms: int) -> dict:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    out = {}
+    for label, visible in (("view_hidden", False), ("view_rendering", True)):
+        opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / f"{label}.sweeplabel")
+        window = MainWindow(opened.project, opened.store)
+        window.resize(1280, 800)
+        if visible:
+            window.show()
+        else:
+            window.view.hide()
+            window.show()
+        run_until(app, lambda: False, 0.5)
+        out[label] = scripted_session(app, window, n_frames, step_ms)
+        out[label]["render_ms_last"] = round(window.view.last_render_s * 1e3, 1)
+        window.close()
+        opened.close()
+    return out
+
+
+def render_figures(root: Path, width_px: int = 1920, height_px: int = 1080, repeat: int = 3) -> dict:
+    opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / "render.sweeplabel")
+    seq = opened.project.sequence
+    sweeps = [load_frame_data(seq, i).xyz_m for i in range(min(8, len(seq)))]
+    one = sweeps[0]
+    many = np.vstack([s + np.float32([200.0 * k, 0.0, 0.0]) for k, s in enumerate(sweeps)])
+    if len(many) < 1_000_000:
+        reps = int(np.ceil(1_000_000 / len(many)))
+        many = np.vstack([many + np.float32([0.0, 150.0 * r, 0.0]) for r in range(reps)])
+    many = np.ascontiguousarray(many[:1_000_000])
+    results = {}
+    renderer = SceneRenderer(width_px, height_px)
+    for label, xyz in (("120k", one), ("1M", many)):
+        renderer.set_points(point_layer(xyz, (-2.0, 3.0)))
+        renderer.fit_camera()
+        renderer.render()  # upload + first frame
+        for mode in ("full", "moving"):
+            renderer.interactive = mode == "moving"
+            times = []
+            for k in range(repeat):
+                renderer.camera.orbit(0.05, 0.0)
+                t0 = time.perf_counter()
+                renderer.render()
+                times.append(time.perf_counter() - t0)
+            results[f"{label}_{mode}_ms"] = round(statistics.median(times) * 1e3, 1)
+        renderer.interactive = False
+        results[f"{label}_points"] = len(xyz)
+    results["lod_budget_points"] = renderer.lod_budget
+    renderer.close()
+    opened.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=12)
+    parser.add_argument("--step-ms", type=int, default=150, help="time between frame switches")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    warmup()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        root = generate_sequence(Path(tmp) / "seq", frames=args.frames, beams=64, seed=3)
+        print(f"generated {args.frames} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        stalls = stall_figures(root, args.frames, args.step_ms)
+        renders = render_figures(root)
+    report = {"machine": f"{platform.processor() or platform.machine()} x{os.cpu_count()}",
+              "loadavg": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
+              "stalls": stalls, "render_1920x1080": renders}
+    print(json.dumps(report, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

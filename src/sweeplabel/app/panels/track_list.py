@@ -1,0 +1,104 @@
+"""Track list: number, class, frames covered, review state; filter by class.
+Clicking a row emits ``track_activated`` (the main window selects it and jumps)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from sweeplabel.model import Project
+
+COLUMNS = ("#", "Class", "Frames", "Review")
+ALL_CLASSES = ""
+
+
+def frames_text(frames: list[int]) -> str:
+    """``3-7 (5)`` in 1-based frame numbers; ``-`` when empty."""
+    if not frames:
+        return "-"
+    return f"{frames[0] + 1}-{frames[-1] + 1} ({len(frames)})"
+
+
+def review_text(states: Counter) -> str:
+    """The dominant review state, ``mixed`` when several."""
+    if not states:
+        return "-"
+    if len(states) == 1:
+        return next(iter(states))
+    return "mixed"
+
+
+class TrackListPanel(QWidget):
+    track_activated = Signal(str)  # track token
+
+    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.filter = QComboBox(self)
+        self.filter.setObjectName("class_filter")
+        self.filter.addItem("All classes", ALL_CLASSES)
+        for cat in project.schema.categories:
+            self.filter.addItem(cat.label, cat.name)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("track_table")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMinimumWidth(260)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.table)
+        self._tokens: list[str] = []
+        self._selected_track: str | None = None
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.filter.currentIndexChanged.connect(self.refresh)
+        self.table.cellClicked.connect(self._on_clicked)
+        self.refresh()
+
+    def schedule_refresh(self) -> None:
+        """Coalesce many model signals (a batch edit) into one rebuild."""
+        self._refresh_timer.start(0)
+
+    @property
+    def row_tokens(self) -> list[str]:
+        return list(self._tokens)
+
+    def refresh(self) -> None:
+        wanted = self.filter.currentData()
+        tracks = sorted(self.project.tracks.values(), key=lambda t: t.number)
+        if wanted:
+            tracks = [t for t in tracks if t.category == wanted]
+        self.table.setRowCount(len(tracks))
+        self._tokens = [t.token for t in tracks]
+        for row, track in enumerate(tracks):
+            anns = self.project.annotations_of_track(track.token)
+            cells = (str(track.number), self.project.schema.category(track.category).label,
+                     frames_text([a.frame_index for a in anns]),
+                     review_text(Counter(a.review_state.value for a in anns)))
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self.show_selected(self._selected_track)
+
+    def show_selected(self, track_token: str | None) -> None:
+        self._selected_track = track_token
+        self.table.blockSignals(True)
+        self.table.clearSelection()
+        if track_token in self._tokens:
+            row = self._tokens.index(track_token)
+            self.table.selectRow(row)
+            self.table.scrollToItem(self.table.item(row, 0))
+        self.table.blockSignals(False)
+
+    def _on_clicked(self, row: int, _col: int) -> None:
+        if 0 <= row < len(self._tokens):
+            self.track_activated.emit(self._tokens[row])

@@ -1,0 +1,203 @@
+"""One-click and rectangle box proposals (pure NumPy + kernels; no Qt, no Open3D).
+
+All inputs live in one local float32 frame (e.g. the render frame: world minus the
+sequence's render origin), so UTM-sized coordinates keep their centimetres. Results
+are ``Box`` objects in that same frame; the caller shifts them back to the world.
+
+One click: crop around the clicked point, drop the ground, grow a Euclidean cluster
+from the click (``cluster_around``), fit an oriented box (``fit_box``) sitting on the
+local ground. A LiDAR sees an object from one side only, so a fitted footprint that is
+shorter than the class's default size is grown to it, away from the sensor."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sweeplabel.kernels import GridGroundParams, cluster_around, fit_box, segment_ground
+from sweeplabel.model import Box, angle_diff
+
+MIN_CLUSTER_POINTS = 5
+
+
+@dataclass(frozen=True)
+class OneClickParams:
+    """Tuning of the one-click proposal (metres)."""
+
+    crop_radius_m: float = 8.0  # BEV radius kept around the click
+    link_radius_m: float = 0.45  # cluster growth distance near the sensor
+    link_per_m: float = 0.04  # ... growing with range (rings spread out far away)
+    roi_radius_m: float = 5.0  # cluster may not reach further than this from the click
+    ground_radius_m: float = 4.0  # ground points this close (BEV) give the local ground height
+    grow_to_default_below: float = 0.8  # grow an axis shorter than this share of the default
+    ground_clearance_m: float = 0.15  # points lower than ground + this are not the object
+
+
+def _bev_distance_m(points: np.ndarray, xy_m: np.ndarray) -> np.ndarray:
+    return np.hypot(points[:, 0] - xy_m[0], points[:, 1] - xy_m[1])
+
+
+def local_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
+                     radius_m: float = 4.0) -> float | None:
+    """Median height of the ground points within ``radius_m`` (BEV) of ``xy_m``; None if none."""
+    if len(points) == 0:
+        return None
+    near = ground_mask & (_bev_distance_m(points, xy_m) <= radius_m)
+    if not np.any(near):
+        return None
+    return float(np.median(points[near, 2]))
+
+
+def _crop(points: np.ndarray, ground_mask: np.ndarray | None, seed_m: np.ndarray,
+          radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    keep = _bev_distance_m(points, seed_m) <= radius_m
+    crop = np.ascontiguousarray(points[keep, :3], dtype=np.float32)
+    if ground_mask is not None:
+        return crop, np.asarray(ground_mask, dtype=bool)[keep]
+    if len(crop) == 0:
+        return crop, np.zeros(0, dtype=bool)
+    return crop, segment_ground(crop, method="grid", params=GridGroundParams(cell_m=1.0, above_min_m=0.2))
+
+
+def grow_to_default(box: Box, default_size_lwh_m: np.ndarray, sensor_xy_m: np.ndarray | None,
+                    below: float = 0.8) -> Box:
+    """Grow each axis shorter than ``below`` x the default to the default: length and
+    width keep the face nearest the sensor in place (the side the LiDAR saw), height
+    keeps the bottom."""
+    default = np.asarray(default_size_lwh_m, dtype=np.float64)
+    delta = np.zeros(3)
+    anchor = np.zeros(3)
+    to_sensor_local = np.zeros(3)
+    if sensor_xy_m is not None:
+        to_sensor = np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0]
+        to_sensor_local = box.rotation.T @ to_sensor
+    for axis in (0, 1):
+        if box.size_lwh_m[axis] < below * default[axis]:
+            delta[axis] = default[axis] - box.size_lwh_m[axis]
+            # keep the face pointing at the sensor: anchor sign = side of the sensor
+            anchor[axis] = float(np.sign(to_sensor_local[axis]))
+    if box.size_lwh_m[2] < below * default[2]:  # top or bottom hidden: keep the bottom on the ground
+        delta[2], anchor[2] = default[2] - box.size_lwh_m[2], -1.0
+    if not np.any(delta):
+        return box
+    return box.resized_anchored(delta, anchor)
+
+
+def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.ndarray, *,
+                ground_mask: np.ndarray | None = None, sensor_xy_m: np.ndarray | None = None,
+                params: OneClickParams = OneClickParams()) -> Box | None:
+    """A box around the object under the clicked point ``seed_m`` (3,), or None.
+
+    ``points`` (N, 3+) float32; ``ground_mask`` (N,) bool for the same points (computed
+    on the crop with a grid ground fit when omitted); ``sensor_xy_m`` where the sensor
+    stood (to grow a partial view away from it)."""
+    points = np.asarray(points)
+    seed = np.asarray(seed_m, dtype=np.float64).reshape(3)
+    crop, ground = _crop(points, ground_mask, seed, params.crop_radius_m)
+    if len(crop) < MIN_CLUSTER_POINTS:
+        return None
+    ground_z = local_ground_z_m(crop, ground, seed[:2], params.ground_radius_m)
+    candidates = ~ground
+    if ground_z is not None:
+        candidates &= crop[:, 2] > ground_z + params.ground_clearance_m
+    link_m = params.link_radius_m
+    if sensor_xy_m is not None:
+        link_m = max(link_m, params.link_per_m * float(np.hypot(*(seed[:2] - np.asarray(sensor_xy_m)))))
+    members = cluster_around(crop, seed.astype(np.float32), link_m, roi_radius_m=params.roi_radius_m,
+                             mask=candidates)
+    if len(members) < MIN_CLUSTER_POINTS:
+        return None
+    box = Box.from_array(fit_box(crop[members], ground_z_m=ground_z))
+    box = width_as_seen(box, default_size_lwh_m)
+    return grow_to_default(box, default_size_lwh_m, sensor_xy_m, params.grow_to_default_below)
+
+
+def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3) -> Box:
+    """A cluster seen end-on (only the back or the front) fits a rectangle whose long
+    side is the object's width; when the long side is no longer than the default width
+    (+ tolerance) while the default is elongated, turn the box by 90 degrees."""
+    length_m, width_m = float(default_size_lwh_m[0]), float(default_size_lwh_m[1])
+    if length_m < 1.5 * width_m or box.size_lwh_m[0] > width_m + tolerance_m:
+        return box
+    l, w, h = box.size_lwh_m
+    return Box(box.center_m, [w, l, h], box.yaw_rad + math.pi / 2.0)
+
+
+def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarray | None = None,
+               ground_radius_m: float = 4.0, ground_clearance_m: float = 0.15) -> Box | None:
+    """Fit a box to the non-ground points selected by ``inside`` (N,) bool (e.g. a
+    rectangle dragged in the bird's-eye view); None when fewer than 5 points remain."""
+    points = np.asarray(points)
+    inside = np.asarray(inside, dtype=bool)
+    if not np.any(inside):
+        return None
+    centre_xy = points[inside, :2].mean(axis=0)
+    if ground_mask is None:
+        region = _bev_distance_m(points, centre_xy) <= ground_radius_m + 10.0
+        crop = np.ascontiguousarray(points[region, :3], dtype=np.float32)
+        ground = np.zeros(len(points), dtype=bool)
+        ground[region] = segment_ground(crop, method="grid") if len(crop) else False
+    else:
+        ground = np.asarray(ground_mask, dtype=bool)
+    ground_z = local_ground_z_m(points, ground, centre_xy, ground_radius_m)
+    selected = inside & ~ground
+    if ground_z is not None:
+        selected &= points[:, 2] > ground_z + ground_clearance_m
+    if np.count_nonzero(selected) < MIN_CLUSTER_POINTS:
+        return None
+    chosen = np.ascontiguousarray(points[selected, :3], dtype=np.float32)
+    return Box.from_array(fit_box(chosen, ground_z_m=ground_z))
+
+
+def aligned_to(box: Box, yaw_ref_rad: float) -> Box:
+    """The same rectangle with the yaw (among yaw + k * 90 degrees, l and w swapped for
+    odd k) nearest ``yaw_ref_rad``: a fitted rectangle has no heading of its own."""
+    best = min(range(4), key=lambda k: abs(angle_diff(box.yaw_rad + k * math.pi / 2.0, yaw_ref_rad)))
+    l, w, h = box.size_lwh_m
+    size = [l, w, h] if best % 2 == 0 else [w, l, h]
+    return Box(box.center_m, size, box.yaw_rad + best * math.pi / 2.0)
+
+
+def refit_box(points: np.ndarray, box: Box, *, ground_mask: np.ndarray | None = None,
+              sensor_xy_m: np.ndarray | None = None, margin_m: float = 0.25,
+              keep_size: bool = True) -> Box | None:
+    """Re-fit ``box`` to the non-ground points in it (grown by ``margin_m``): the fitted
+    rectangle keeps the box's heading; with ``keep_size`` the box keeps its size and
+    lines up with the faces the sensor saw. None if too few points."""
+    points = np.asarray(points)
+    inside = box.contains(points, margin_m)
+    if ground_mask is not None:
+        inside &= ~np.asarray(ground_mask, dtype=bool)
+    ground_z = float(box.bottom_center_m[2])
+    inside &= points[:, 2] > ground_z + 0.1
+    if np.count_nonzero(inside) < MIN_CLUSTER_POINTS:
+        return None
+    chosen = np.ascontiguousarray(points[inside, :3], dtype=np.float32)
+    fitted = aligned_to(Box.from_array(fit_box(chosen, ground_z_m=ground_z)), box.yaw_rad)
+    if not keep_size:
+        return fitted
+    if sensor_xy_m is None:  # no side known: centre the kept size on the fitted footprint
+        return Box(fitted.center_m * [1, 1, 0] + [0, 0, box.center_m[2]], box.size_lwh_m, fitted.yaw_rad)
+    fitted = Box(fitted.center_m, [*fitted.size_lwh_m[:2], box.size_lwh_m[2]], fitted.yaw_rad)
+    fitted = fitted.with_center([fitted.center_m[0], fitted.center_m[1], box.center_m[2]])
+    # shorter axes grow away from the sensor; longer ones (stray points) shrink about the centre
+    return grow_to_default(fitted, box.size_lwh_m, sensor_xy_m, below=1.0 + 1e-9).with_size(box.size_lwh_m)
+
+
+def snap_to_ground(box: Box, points: np.ndarray, ground_mask: np.ndarray | None,
+                   radius_m: float = 4.0) -> Box | None:
+    """The box moved vertically so its bottom sits on the local ground; None if no ground near."""
+    points = np.asarray(points)
+    if ground_mask is None:
+        near = _bev_distance_m(points, box.center_m[:2]) <= radius_m + 10.0
+        crop = np.ascontiguousarray(points[near, :3], dtype=np.float32)
+        if len(crop) == 0:
+            return None
+        ground_z = local_ground_z_m(crop, segment_ground(crop, method="grid"), box.center_m[:2], radius_m)
+    else:
+        ground_z = local_ground_z_m(points, ground_mask, box.center_m[:2], radius_m)
+    if ground_z is None:
+        return None
+    return box.with_center([box.center_m[0], box.center_m[1], ground_z + box.size_lwh_m[2] / 2.0])

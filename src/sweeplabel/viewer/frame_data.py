@@ -1,0 +1,134 @@
+"""FrameData: one frame's points prepared for the editor (render frame, intensity,
+ground mask, in-box labels). ``load_frame_data`` is pure and thread-safe, so the app
+runs it on a worker thread and prefetches the next frames."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from sweeplabel.kernels import points_in_boxes, segment_ground
+from sweeplabel.model import Annotation, Box, Frame, Sequence
+
+from .geometry import to_render_frame
+
+
+@dataclass(frozen=True, eq=False)
+class FrameData:
+    """``xyz_m`` (N, 3) float32 render frame; ``intensity`` (N,) float32 0..1 (zeros when
+    the format has none); ``ground`` (N,) bool; ``sensor_m`` (3,) render frame;
+    ``box_labels`` (N,) int32 index into ``box_tokens`` of the box holding each point (-1 none)."""
+
+    frame_index: int
+    xyz_m: np.ndarray
+    intensity: np.ndarray
+    ground: np.ndarray
+    sensor_m: np.ndarray
+    box_tokens: tuple[str, ...] = ()
+    box_labels: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.xyz_m.shape[0])
+
+    def with_boxes(self, box_tokens: tuple[str, ...], box_labels: np.ndarray) -> "FrameData":
+        return FrameData(self.frame_index, self.xyz_m, self.intensity, self.ground, self.sensor_m,
+                         box_tokens, box_labels)
+
+
+def normalised_intensity(points: np.ndarray) -> np.ndarray:
+    """Column 3 scaled to 0..1 (0-255 data divided by 255); zeros without the column."""
+    if points.shape[1] < 4 or len(points) == 0:
+        return np.zeros(len(points), dtype=np.float32)
+    raw = np.nan_to_num(points[:, 3].astype(np.float32))
+    top = float(np.percentile(raw, 99.5)) if len(raw) else 1.0
+    scale = 255.0 if top > 1.5 else 1.0
+    return np.clip(raw / scale, 0.0, 1.0).astype(np.float32)
+
+
+def points_in_box_mask(xyz_m: np.ndarray, box: Box, margin_m: float = 0.0) -> np.ndarray:
+    """``box.contains`` for many float32 points, fast: a cheap BEV square around the box
+    first, the exact test on the few points inside it."""
+    reach_m = float(np.hypot(*box.size_lwh_m[:2])) / 2.0 + margin_m
+    cx, cy = box.center_m[:2]
+    near = np.flatnonzero((np.abs(xyz_m[:, 0] - np.float32(cx)) <= reach_m + 1e-3)
+                          & (np.abs(xyz_m[:, 1] - np.float32(cy)) <= reach_m + 1e-3))
+    mask = np.zeros(len(xyz_m), dtype=bool)
+    if len(near):
+        mask[near[box.contains(xyz_m[near], margin_m)]] = True
+    return mask
+
+
+def label_points(xyz_m: np.ndarray, annotations: list[Annotation], render_origin_m: np.ndarray
+                 ) -> tuple[tuple[str, ...], np.ndarray]:
+    """(tokens, labels): the box (index into tokens) holding each render-frame point."""
+    tokens = tuple(a.token for a in annotations)
+    if not annotations or len(xyz_m) == 0:
+        return tokens, np.full(len(xyz_m), -1, dtype=np.int32)
+    boxes = np.stack([a.box.to_array() for a in annotations])
+    boxes[:, :3] -= np.asarray(render_origin_m, dtype=np.float64)
+    labels, _ = points_in_boxes(np.ascontiguousarray(xyz_m, dtype=np.float32), np.ascontiguousarray(boxes))
+    return tokens, labels
+
+
+DISPLAY_POINT_BUDGET = 3_000_000  # larger LAS/LAZ clouds are voxel-decimated while streaming
+LAS_SUFFIXES = (".las", ".laz")
+Progress = Callable[[int, int], None]
+
+
+def las_point_count(path: Path) -> int:
+    """The point count a LAS/LAZ header declares (0 when unreadable: the loader will say why)."""
+    import laspy  # the io layer's dependency; only its header is read here
+
+    try:
+        with laspy.open(path) as reader:
+            return int(reader.header.point_count)
+    except Exception:  # noqa: BLE001 - read_las reports the real error with the file name
+        return 0
+
+
+def is_big_cloud(frame: Frame, budget: int | None = None) -> bool:
+    """A LAS/LAZ frame whose header declares more points than the display budget."""
+    path = frame.source_path
+    if path is None or Path(path).suffix.lower() not in LAS_SUFFIXES:
+        return False
+    return las_point_count(Path(path)) > (DISPLAY_POINT_BUDGET if budget is None else budget)
+
+
+def load_frame_data(sequence: Sequence, frame_index: int, annotations: list[Annotation] | None = None,
+                    *, progress: Progress | None = None, partial: Callable[[FrameData], None] | None = None,
+                    budget: int | None = None) -> FrameData:
+    """Read a frame, move it to the render frame, segment the ground (in the sensor
+    frame, where the ground model expects the sensor at the origin) and label the points
+    of ``annotations``. A LAS/LAZ cloud above ``budget`` points streams in decimated
+    (``progress(done, total)`` per chunk, ``partial(data)`` about every second, see
+    ``big_cloud``); LAS/LAZ ground is found per grid cell (a mapping cloud has no sensor
+    at its origin). Raises what the loader raises."""
+    frame = sequence[frame_index]
+    budget = DISPLAY_POINT_BUDGET if budget is None else budget
+    origin_m = sequence.render_origin_m
+    if is_big_cloud(frame, budget):
+        from .big_cloud import stream_las_frame_data  # imports this module
+
+        data = stream_las_frame_data(sequence, frame_index, budget, partial=partial, progress=progress)
+        return data if annotations is None else data.with_boxes(*label_points(data.xyz_m, annotations, origin_m))
+    points = frame.load_points()
+    is_map = frame.source_path is not None and Path(frame.source_path).suffix.lower() in LAS_SUFFIXES
+    xyz_m = to_render_frame(points, frame.T_world_sensor, origin_m)
+    sensor_xyz = np.ascontiguousarray(points[:, :3], dtype=np.float32)
+    if len(points) and not is_map:
+        try:
+            ground = segment_ground(sensor_xyz, method="patchwork")
+        except ValueError:  # too few / degenerate points for Patchwork++
+            ground = segment_ground(sensor_xyz, method="grid")
+    elif len(points):
+        ground = segment_ground(sensor_xyz, method="grid")
+    else:
+        ground = np.zeros(0, dtype=bool)
+    sensor_m = (frame.T_world_sensor[:3, 3] - origin_m).astype(np.float64)
+    data = FrameData(frame_index, xyz_m, normalised_intensity(points), np.asarray(ground, dtype=bool), sensor_m)
+    if annotations is not None:
+        data = data.with_boxes(*label_points(xyz_m, annotations, origin_m))
+    return data
