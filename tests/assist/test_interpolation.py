@@ -53,3 +53,35 @@ def test_interpolate_track_fills_gaps_and_is_one_undo_step(project):
     assert project.annotations_of_track(track)[3].box.center_m[0] == pytest.approx(6.0)
     project.undo.undo()
     assert project.annotations_of_track(track)[3].box.center_m[0] == pytest.approx(3.0)
+
+
+def test_moving_a_keyframe_reinterpolates_in_the_same_undo_step(project):
+    from sweeplabel.assist.interpolation import execute_with_reinterpolation
+
+    project.execute(cmd.create_track(project, "vehicle.car", 0, Box([0, 0, 0.8], [4, 2, 1.5], 0.0)))
+    track = next(iter(project.tracks))
+    project.execute(cmd.put_annotations(project, [(track, 4, Box([4, 0, 0.8], [4, 2, 1.5], 0.0))], Source.MANUAL))
+    project.execute(interpolate_track(project, track))
+    steps = len(project.undo)
+    last = project.annotation_at(track, 4)
+    execute_with_reinterpolation(project, cmd.set_box(project, last.token, Box([8, 0, 0.8], [4, 2, 1.5], 0.0)))
+    assert project.annotation_at(track, 2).box.center_m[0] == pytest.approx(4.0)
+    assert project.annotation_at(track, 2).source == Source.INTERPOLATED
+    assert len(project.undo) == steps + 1
+    project.undo.undo()
+    assert project.annotation_at(track, 2).box.center_m[0] == pytest.approx(2.0)
+    project.undo.redo()
+    # deleting the last keyframe drops the interpolated boxes that hung on it
+    last = project.annotation_at(track, 4)
+    execute_with_reinterpolation(project, cmd.delete_annotations(project, [last.token]))
+    assert [a.frame_index for a in project.annotations_of_track(track)] == [0]
+
+
+def test_tracks_without_interpolated_boxes_keep_their_gaps(project):
+    from sweeplabel.assist.interpolation import execute_with_reinterpolation
+
+    project.execute(cmd.create_track(project, "vehicle.car", 0, Box([0, 0, 0.8], [4, 2, 1.5], 0.0)))
+    track = next(iter(project.tracks))
+    execute_with_reinterpolation(project, cmd.put_annotations(
+        project, [(track, 5, Box([5, 0, 0.8], [4, 2, 1.5], 0.0))], Source.MANUAL))
+    assert [a.frame_index for a in project.annotations_of_track(track)] == [0, 5]

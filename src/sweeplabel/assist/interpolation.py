@@ -100,3 +100,35 @@ def interpolate_track(project: Project, track_token: str) -> Command:
                                    Source.INTERPOLATED, text="Interpolate track")
     cmd.changes = [c for c in cmd.changes if c.before is None or c.before.box != c.after.box]
     return cmd
+
+
+def stale_interpolations(project: Project, track_token: str) -> Command:
+    """Remove the track's interpolated boxes outside its keyframes' span (left behind when
+    the first or last keyframe was moved in time or deleted)."""
+    anns = project.annotations_of_track(track_token)
+    keys = [a.frame_index for a in anns if a.source != Source.INTERPOLATED]
+    lo, hi = (min(keys), max(keys)) if len(keys) >= 2 else (0, -1)
+    stale = [a for a in anns if a.source == Source.INTERPOLATED and not lo < a.frame_index < hi]
+    if len(stale) == len(anns):  # never leave a track without boxes
+        stale = stale[1:]
+    return commands.delete_annotations(project, [a.token for a in stale]) if stale else Command("", [])
+
+
+def execute_with_reinterpolation(project: Project, command: Command) -> None:
+    """Execute ``command`` and, in the same undo step, recompute the interpolated boxes of
+    every track whose keyframes it changed (tracks without interpolated boxes are left as
+    they are: their gaps are the annotator's choice)."""
+    touched = []
+    for change in command.changes:
+        for ann in (change.before, change.after):
+            if getattr(ann, "frame_index", None) is not None and ann.source != Source.INTERPOLATED:
+                touched.append(ann.track_token)
+    touched = [t for t in dict.fromkeys(touched)
+               if any(a.source == Source.INTERPOLATED for a in project.annotations_of_track(t))]
+    with project.undo.macro(command.text):
+        project.execute(command)
+        for track in touched:
+            if project.get_track(track) is None:
+                continue
+            project.execute(stale_interpolations(project, track))
+            project.execute(interpolate_track(project, track))
