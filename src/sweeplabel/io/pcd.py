@@ -34,7 +34,7 @@ _HEADER_KEYS = ("VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT",
 MAX_HEADER_BYTES = 64 * 1024
 
 
-@dataclass
+@dataclass(frozen=True)
 class PcdHeader:
     fields: list[str]
     sizes: list[int]
@@ -262,6 +262,39 @@ def _float32_table(header: PcdHeader, dtype: np.dtype) -> bool:
                     for i, n in enumerate(names)))
 
 
+_HEADER_CACHE: dict[bytes, tuple[PcdHeader, np.dtype, tuple[str, ...]]] = {}
+_HEADER_CACHE_SIZE = 64
+_FIRST_READ_BYTES = 4096
+
+
+def _parsed_header(path: Path, handle) -> tuple[PcdHeader, np.dtype, list[str]]:
+    """Header, record dtype and layout warnings. The frames of one recording share
+    their header text, so parses are cached by it (the body is never cached)."""
+    head = handle.read(_FIRST_READ_BYTES)
+    data_line = head.find(b"\nDATA ")
+    end = head.find(b"\n", data_line + 1) if data_line >= 0 else -1
+    if end < 0:  # a long header: read the whole allowance and parse it uncached
+        head += handle.read(MAX_HEADER_BYTES - len(head))
+        return _parse_header(path, head)
+    key = head[: end + 1]
+    cached = _HEADER_CACHE.get(key)
+    if cached is None:
+        header, dtype, warnings = _parse_header(path, key)
+        if len(_HEADER_CACHE) >= _HEADER_CACHE_SIZE:
+            _HEADER_CACHE.pop(next(iter(_HEADER_CACHE)))
+        cached = _HEADER_CACHE[key] = (header, dtype, tuple(warnings))
+    return cached[0], cached[1], list(cached[2])
+
+
+def _parse_header(path: Path, head: bytes) -> tuple[PcdHeader, np.dtype, list[str]]:
+    header = read_header(path, head)
+    try:
+        dtype, warnings = record_layout(header)
+    except FormatError as exc:
+        raise FormatError(path, exc.message) from None
+    return header, dtype, warnings
+
+
 def read_pcd(path: Path | str) -> PcdCloud:
     """Read a PCD file into named columns (x, y, z required)."""
     path = Path(path)
@@ -269,12 +302,7 @@ def read_pcd(path: Path | str) -> PcdCloud:
     # its final (uninitialised) array, as np.fromfile does, without opening twice.
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
-        head = handle.read(MAX_HEADER_BYTES)
-        header = read_header(path, head)
-        try:
-            dtype, warnings = record_layout(header)
-        except FormatError as exc:
-            raise FormatError(path, exc.message) from None
+        header, dtype, warnings = _parsed_header(path, handle)
         if header.points * dtype.itemsize > size * (1 if header.data != "binary_compressed" else 10_000):
             raise FormatError(path, f"header claims {header.points} points, more than the file can hold",
                               offset=header.data_offset)
