@@ -21,11 +21,15 @@ from sweeplabel.io.ply_bin import read_bin
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-def best_fps(fn: Callable[[], object], repeat: int) -> float:
-    """Frames per second from the best of ``repeat`` timed calls (after one warm-up)."""
-    fn()
-    best = min(_timed(fn) for _ in range(repeat))
-    return 1.0 / best
+def paired_fps(ours: Callable[[], object], floor: Callable[[], object], repeat: int) -> tuple[float, float]:
+    """Frames per second (best of ``repeat``) of ours and the floor, timed alternately so
+    that both see the same load on a shared machine."""
+    ours(), floor()
+    t_ours, t_floor = [], []
+    for _ in range(repeat):
+        t_ours.append(_timed(ours))
+        t_floor.append(_timed(floor))
+    return 1.0 / min(t_ours), 1.0 / min(t_floor)
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -57,7 +61,7 @@ def main() -> None:
     ]
     print(f"{'reader':20s} {'ours fps':>10s} {'floor fps':>10s} {'floor/ours':>10s}")
     for name, ours, floor in cases:
-        a, b = best_fps(ours, args.repeat), best_fps(floor, args.repeat)
+        a, b = paired_fps(ours, floor, args.repeat)
         print(f"{name:20s} {a:10.1f} {b:10.1f} {b / a:10.2f}")
 
 
