@@ -190,3 +190,12 @@ def test_create_refuses_to_overwrite(tmp_path):
     ProjectStore.create(path, {}).close()
     with pytest.raises(Exception, match="exists already"):
         ProjectStore.create(path, {})
+
+
+def test_history_names_each_step_including_undo_and_redo(tmp_path, project):
+    store = new_store(tmp_path, project)
+    project.execute(cmd.create_track(project, "vehicle.car", 0, Box([0, 0, 0], [4, 2, 1.5])))
+    project.undo.undo()
+    project.undo.redo()
+    assert [text for _, text in store.history(3)] == ["Redo Create Car", "Undo Create Car", "Create Car"]
+    store.close()

@@ -292,7 +292,7 @@ class ProjectStore:
             return
         pending, self._pending = self._pending, {}
         now_s = time.time()
-        text = self._project.undo.undo_text if self._project is not None else ""
+        text = self._project.undo.last_step_text if self._project is not None else ""
         author = self._project.author if self._project is not None else ""
         try:
             with self._conn:  # one transaction: commits on success, rolls back on error

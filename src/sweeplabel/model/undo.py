@@ -82,6 +82,7 @@ class UndoStack:
         self._macro: list[Command] | None = None
         self._macro_text = ""
         self._merge_open = False
+        self.last_step_text = ""  # what the latest committed step did, e.g. "Undo Create Car"
 
     @property
     def can_undo(self) -> bool:
@@ -123,6 +124,7 @@ class UndoStack:
             self._done.append(command)
         self._merge_open = command.merge_key is not None
         self._undone.clear()
+        self.last_step_text = command.text
         self._emit()
 
     def end_merge(self) -> None:
@@ -150,6 +152,7 @@ class UndoStack:
             self._done.append(Command(text, changes))
             self._undone.clear()
             self._merge_open = False
+            self.last_step_text = text
             self._emit()
 
     def undo(self) -> bool:
@@ -159,6 +162,7 @@ class UndoStack:
         apply_changes(self._project, [c.inverted() for c in reversed(cmd.changes)])
         self._undone.append(cmd)
         self._merge_open = False
+        self.last_step_text = f"Undo {cmd.text}"
         self._emit()
         return True
 
@@ -169,6 +173,7 @@ class UndoStack:
         apply_changes(self._project, cmd.changes)
         self._done.append(cmd)
         self._merge_open = False
+        self.last_step_text = f"Redo {cmd.text}"
         self._emit()
         return True
 
