@@ -148,7 +148,7 @@ def test_copy_paste_and_propagate(qtbot, window: MainWindow, scene_project: Proj
     # propagate frame 1's box (track selected when the frame changes) to frame 2
     window.go_to_frame(1, wait=True)
     assert window.editor.selected == scene_project.annotation_at(ann.track_token, 1).token
-    qtbot.keyClick(window.view, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window.view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # copy to next frame (plain)
     propagated = scene_project.annotation_at(ann.track_token, 2)
     assert propagated is not None and propagated.source == Source.PROPAGATED
     assert propagated.box == scene_project.annotation_at(ann.track_token, 1).box

@@ -60,8 +60,22 @@ EDIT_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("delete_track", "Delete track", "Delete the selected box's whole track", toolbar=False),
     ActionSpec("copy", "Copy box", toolbar=False),
     ActionSpec("paste", "Paste box", "Paste the copied box into this frame", toolbar=False),
-    ActionSpec("propagate_next", "Propagate", "Copy the selected box to the next frame"),
-    ActionSpec("propagate_5", "Propagate ×5", "Copy the selected box to the next 5 frames", toolbar=False),
+    ActionSpec("propagate_next", "Propagate", "Predict and re-fit the selected track in the next frame; "
+               "stops with a flag on a poor fit"),
+    ActionSpec("propagate_5", "Propagate N frames", "Smart propagation over the next N frames (N: the toolbar's "
+               "spin box); one undo step", toolbar=False),
+)
+
+# ASSIST_ACTIONS (slots in app/assist_actions.py) go to an Assist sub-menu of Tools.
+ASSIST_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("copy_next", "Copy to next frame", "Copy the selected box unchanged to the next frame", toolbar=False),
+    ActionSpec("interpolate_track", "Interpolate track", "Fill the frames between the selected track's keyframes",
+               toolbar=False),
+    ActionSpec("unify_track_size", "Unify track size", "One size for every box of the selected track", toolbar=False),
+    ActionSpec("preannotate", "Pre-annotate sequence…", "Detect and track the objects of every frame as auto boxes",
+               toolbar=False),
+    ActionSpec("toggle_object_view", "Object view", "Show or hide the selected track's points stacked in its box",
+               toolbar=False),
 )
 
 SELECTION_ACTIONS: tuple[ActionSpec, ...] = (
@@ -99,6 +113,24 @@ HELP_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("shortcuts", "Shortcuts", "List every key binding", toolbar=False),
 )
 
+REVIEW_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("review_mode", "Review mode", "Show the QA panel and the review strip; run the checks", toolbar=False),
+    ActionSpec("next_finding", "Next finding", "Jump to the next open QA finding", toolbar=False),
+    ActionSpec("previous_finding", "Prev. finding", "Jump to the previous open QA finding", toolbar=False),
+    ActionSpec("accept_box", "Accept box", "Accept the selected box", toolbar=False),
+    ActionSpec("reject_box", "Reject box", "Reject the selected box", toolbar=False),
+    ActionSpec("mark_fixed", "Mark fixed", "Mark the selected box fixed (awaits re-review)", toolbar=False),
+    ActionSpec("accept_track_range", "Accept range", "Accept the selected track over the QA panel's frames",
+               toolbar=False),
+    ActionSpec("reject_track_range", "Reject range", "Reject the selected track over the QA panel's frames",
+               toolbar=False),
+    ActionSpec("add_comment", "Comment…", "Pin a comment to the selected box (or track, or frame)", toolbar=False),
+    ActionSpec("reply_comment", "Reply…", "Reply to the chosen comment", toolbar=False),
+    ActionSpec("resolve_comment", "Resolve", "Resolve (or reopen) the chosen comment", toolbar=False),
+    ActionSpec("set_author", "Reviewer name…", "Name stamped on verdicts and comments", toolbar=False),
+)
+
+# REVIEW_ACTIONS go to a Review sub-menu of Tools (app/review/mode.py).
 MENUS: tuple[tuple[str, tuple[ActionSpec, ...]], ...] = (
     ("&File", FILE_ACTIONS),
     ("&Edit", EDIT_ACTIONS + SELECTION_ACTIONS),
@@ -110,7 +142,7 @@ MENUS: tuple[tuple[str, tuple[ActionSpec, ...]], ...] = (
 
 ALL_ACTIONS: tuple[ActionSpec, ...] = (
     FILE_ACTIONS + NAVIGATION_ACTIONS + VIEW_ACTIONS + EDIT_ACTIONS + SELECTION_ACTIONS + TOOL_ACTIONS + BOX_ACTIONS
-    + DISPLAY_ACTIONS + HELP_ACTIONS
+    + DISPLAY_ACTIONS + HELP_ACTIONS + REVIEW_ACTIONS + ASSIST_ACTIONS
 )
 
 

@@ -12,6 +12,7 @@ from sweeplabel.assist.one_click import fit_region, propose_box, refit_box, snap
 from sweeplabel.model import Box, Command, ModelError, Project, SchemaError, commands
 from sweeplabel.viewer import FrameScene
 
+from .assist_ops import execute_edit
 from .edit_ops import (
     ClipboardItem,
     Nudge,
@@ -92,7 +93,7 @@ class EditorController(QObject):
     # -- running commands -----------------------------------------------------------
     def run(self, command: Command) -> bool:
         try:
-            self.project.execute(command)
+            execute_edit(self.project, command)  # re-interpolates a track whose keyframe changed
         except (ModelError, SchemaError, ValueError) as exc:
             self.message.emit(str(exc))
             return False

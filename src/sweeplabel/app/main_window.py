@@ -17,12 +17,15 @@ from sweeplabel.viewer.frame_data import is_big_cloud
 from sweeplabel.viewer.frame_scene import empty_frame_data
 
 from .actions import ALL_ACTIONS, MENUS, NAVIGATION_ACTIONS, TOOL_ACTIONS, VIEW_ACTIONS, current_keymap, make_actions
+from .assist_actions import AssistController
+from .assist_ops import flagged_frames
 from .display_bar import DisplayBar
 from .edit_ops import NUDGES
 from .editor import TOOLS, EditorController
 from .frame_loader import FrameLoader
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.subviews import SubViews
+from .review import ReviewMode, review_slots
 from .render_view import RenderView
 from .shortcuts_dialog import ShortcutsDialog
 from .view_tools import ViewTools
@@ -92,13 +95,16 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat("loading %p%")
         self.progress_bar.hide()
         self.statusBar().addPermanentWidget(self.progress_bar)
+        self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
         self.actions_by_id = make_actions(self, ALL_ACTIONS, self._slots(), self.keymap)
         self._build_toolbars()
         self._build_menus()
         self._build_docks()
+        self.assist.install()
         self._key_filter = _KeyReleaseFilter(self.editor.end_merge, self)
         QApplication.instance().installEventFilter(self._key_filter)
         self._connect()
+        self.review = ReviewMode(self)  # QA dock, review strip, reviewer name
         self._update_title()
         if len(project.sequence):  # a big LAS/LAZ streams in the background, with progress
             self.go_to_frame(0, wait=not is_big_cloud(project.sequence[0]))
@@ -317,6 +323,8 @@ class MainWindow(QMainWindow):
             slots[f"tool_{tool}"] = lambda t=tool: self.set_tool(t)
         for nudge in NUDGES:
             slots[nudge.id] = lambda n=nudge: ed.nudge(n)
+        slots.update(review_slots(self))
+        slots.update(self.assist.slots())
         return slots
 
     def _build_toolbars(self) -> None:
@@ -452,6 +460,7 @@ class MainWindow(QMainWindow):
         anns = self.project.annotations_of_track(track) if track and self.project.get_track(track) else []
         self.timeline.set_marks(set(self.project.frames_with_annotations()), {a.frame_index for a in anns},
                                 {a.frame_index for a in anns if a.source == Source.MANUAL})
+        self.timeline.set_flagged(flagged_frames(self.project, track))  # propagation stops
 
     def _update_title(self) -> None:
         """``<project> — all changes saved — sweeplabel`` (the store saves every step)."""
@@ -487,6 +496,8 @@ class MainWindow(QMainWindow):
         QApplication.instance().removeEventFilter(self._key_filter)
         self.loader.shutdown()
         self._disconnect()
+        self.review.shutdown()
+        self.assist.shutdown()
         self.view.release()
         if self.owned is not None:
             self.owned.close()

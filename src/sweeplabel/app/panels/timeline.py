@@ -11,6 +11,7 @@ ANNOTATED_RGB = QColor(90, 150, 220)
 KEYFRAME_RGB = QColor(250, 200, 60)
 TRACK_RGB = QColor(160, 200, 240)
 CURRENT_RGB = QColor(240, 240, 240)
+FLAG_RGB = QColor(240, 70, 60)  # a propagation stopped on this box: check it
 
 
 class FrameStrip(QWidget):
@@ -26,6 +27,7 @@ class FrameStrip(QWidget):
         self.annotated: set[int] = set()
         self.track_frames: set[int] = set()
         self.keyframes: set[int] = set()
+        self.flagged: set[int] = set()
         self.setMinimumHeight(14)
         self.setMaximumHeight(14)
 
@@ -50,6 +52,9 @@ class FrameStrip(QWidget):
                 color = ANNOTATED_RGB
             if color is not None:
                 painter.fillRect(self._cell(i), color)
+            if i in self.flagged:  # a red bar over the lower half
+                cell = self._cell(i)
+                painter.fillRect(cell.adjusted(0, cell.height() / 2, 0, 0), FLAG_RGB)
         painter.setPen(CURRENT_RGB)
         painter.drawRect(self._cell(self.current).adjusted(0, 0, 0, -1))
         painter.end()
@@ -117,6 +122,11 @@ class TimelinePanel(QWidget):
 
     def set_marks(self, annotated: set[int], track_frames: set[int], keyframes: set[int]) -> None:
         self.strip.set_marks(annotated, track_frames, keyframes)
+
+    def set_flagged(self, frames: set[int]) -> None:
+        """Frames whose box of the selected track carries a propagation stop flag."""
+        self.strip.flagged = set(frames)
+        self.strip.update()
 
     def toggle_play(self) -> None:
         self.play_button.setChecked(not self.play_button.isChecked())

@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections import Counter
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from sweeplabel.assist.propagation import STOP_ATTRIBUTE
 from sweeplabel.model import Project
 
 COLUMNS = ("#", "Class", "Frames", "Review")
+REVIEW_RGB = {"accepted": QColor(60, 160, 80), "rejected": QColor(210, 50, 50), "fixed": QColor(220, 140, 30),
+              "mixed": QColor(150, 110, 200)}  # the Review column's text colour
 ALL_CLASSES = ""
 
 
@@ -81,11 +85,14 @@ class TrackListPanel(QWidget):
         self._tokens = [t.token for t in tracks]
         for row, track in enumerate(tracks):
             anns = self.project.annotations_of_track(track.token)
-            cells = (str(track.number), self.project.schema.category(track.category).label,
+            flag = " ⚑" if any(STOP_ATTRIBUTE in a.attributes for a in anns) else ""  # propagation stopped
+            cells = (f"{track.number}{flag}", self.project.schema.category(track.category).label,
                      frames_text([a.frame_index for a in anns]),
                      review_text(Counter(a.review_state.value for a in anns)))
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
+            if cells[3] in REVIEW_RGB:
+                self.table.item(row, 3).setForeground(QBrush(REVIEW_RGB[cells[3]]))
         self.table.resizeColumnsToContents()
         self.show_selected(self._selected_track)
 
