@@ -6,7 +6,13 @@ a grid of local ground heights, the points 0.25..4 m above the ground clustered 
 squashed (sparse beams lie far apart vertically), one box fitted per cluster. Per track:
 the class from its largest extents (a car shows its whole length at some point), one
 size for rigid classes, the heading from the motion (moving) or one box for all frames
-(static), every frame re-fitted with that size, gaps (occlusions) interpolated."""
+(static), every frame re-fitted with that size, gaps (occlusions) interpolated. Static
+blobs are told apart by shape as well as size (a rider is taller than a car and narrower at
+the top than the bicycle below; a car's end or side is not). Before that, a track is cut
+where its velocity across a gap changes abruptly (it caught another object after an
+occlusion); after it, tracks of one class that continue each other across a gap, or overlap
+(one object tracked twice), are stitched, and fragments inside or overlapping a longer
+track are dropped."""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from ..model import (
     Annotation, Box, Change, Command, Frame, Project, Sequence, Source, Track, angle_diff, new_token,
 )
 from .interpolation import interpolate_boxes
+from .metrics import bev_iou
 from .object_view import points_about
 from .tracker import Detection, MultiObjectTracker, TrackerParams, TrackState
 
@@ -81,6 +88,14 @@ STATIC_RULES: tuple[ClassRule, ...] = (
     ClassRule("vehicle.van", ((3.5, 6.5), (1.6, 2.5), (2.1, 2.9)), *_VAN),
     ClassRule("vehicle.truck", ((5.5, 12.0), (2.0, 3.0), (2.2, 4.0)), *_TRUCK),
 )
+# A static blob the size rules call a cyclist (or nothing) but whose shape is not one (lower
+# than a rider, or as wide at the top as below): the rear or front of a car seen end-on, with
+# a little of its side (parked cars far ahead). A car, its heading across the face.
+STATIC_CAR_END = ClassRule("vehicle.car", ((1.2, 2.3), (0.0, 1.3), (0.8, 1.68)), *_CAR, face=True)
+# A static line of a car's length and height that no rule takes: the side of a car seen
+# from across the street, if it is lower at its ends than in the middle (the cabin; walls
+# and people walking side by side are as long at the top as below).
+STATIC_CAR_SIDE = ClassRule("vehicle.car", ((2.8, 5.6), (0.0, 1.0), (0.9, 1.65)), *_CAR)
 # Moving tracks: the heading is the direction of travel, ranges are (along, across, height):
 # a car seen from behind shows a wide face across its travel, a cyclist a long side along it.
 MOVING_RULES: tuple[ClassRule, ...] = (
@@ -105,15 +120,34 @@ class PreannotateParams:
     merge_radius_m: float = 0.9  # fragments this close form one object if it stays car-sized
     merge_max_lwh_m: tuple[float, float, float] = (5.6, 2.4, 2.2)
     max_footprint_m: float = 12.0  # clusters longer than this are walls, not objects
+    # a cluster larger than this (length, width) is re-clustered with ``split_radius_m`` (two
+    # touching objects); off by default: on the synthetic benchmark it found a few more cars
+    # but cost precision and id switches (fragments in some frames only), e.g. (5.6, 2.3)
+    split_min_lw_m: tuple[float, float] | None = None
+    split_radius_m: float = 0.25
     min_track_frames: int = 2
     moving_min_travel_m: float = 1.0
     moving_min_speed_mps: float = 0.8
     max_yaw_dev_rad: float = math.radians(10.0)
     class_tolerance: float = 0.25  # extents may miss a class's ranges by this share (merged neighbours)
+    # a cyclist is a rider on a bicycle: at least this tall (90th percentile of its frames)...
+    cyclist_min_height_m: float = 1.6
+    # ...and narrower at the top (the rider) than at wheel height (the bicycle), along its length
+    cyclist_max_top_ratio: float = 0.6
+    car_side_max_top_ratio: float = 0.8  # a car's cabin is shorter than its body
     static_rules: tuple[ClassRule, ...] = STATIC_RULES
     moving_rules: tuple[ClassRule, ...] = MOVING_RULES
     tracker: TrackerParams = TrackerParams()
     ground_method: str = "patchwork"
+    # a track whose velocity after a gap in its observations differs from the one before by
+    # more than this is two objects (a coasting parked car that caught a passing one): split
+    split_speed_change_mps: float = 3.0
+    # tracks of one class joined across a gap of up to this many frames when the later one
+    # starts where the earlier one, extrapolated, would be (static: the boxes overlap)
+    stitch_max_gap_frames: int = 10
+    stitch_max_dist_m: float = 1.5
+    stitch_min_static_iou: float = 0.3
+    stitch_max_overlap_frames: int = 3  # ...or sharing up to this many frames (one object tracked twice)
 
 
 @dataclass
@@ -209,11 +243,30 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
             fit = _fit(pts[idx], grid)
             if np.all(fit[3:6] <= np.asarray(params.merge_max_lwh_m)):
                 parts = [idx]  # fragments of one object (bumper, body, roof between sparse beams)
-        for part in parts:
+        for part in [sub for part in parts for sub in _split_oversized(part, pts, squashed, grid, params)]:
             det = _detection(pts[part], grid, origin, params)
             if det is not None:
                 out.append(det)
     return out
+
+
+def _split_oversized(idx: np.ndarray, pts: np.ndarray, squashed: np.ndarray, grid: GroundGrid,
+                     params: PreannotateParams) -> list[np.ndarray]:
+    """A cluster whose box is larger than ``split_min_lw_m`` (if set) but no wall is re-clustered
+    with the tighter ``split_radius_m``: touching objects (a car passing a parked one or a
+    cyclist) come apart where a gap, however narrow, runs between them. Kept whole when it
+    does not split into two or more parts of ``min_cluster_points``."""
+    if params.split_min_lw_m is None or len(idx) < 2 * params.min_cluster_points:
+        return [idx]
+    extent = pts[idx, :2].max(axis=0) - pts[idx, :2].min(axis=0)
+    if np.hypot(*extent) > params.max_footprint_m:
+        return [idx]
+    fit = _fit(pts[idx], grid)
+    if fit[3] <= params.split_min_lw_m[0] and fit[4] <= params.split_min_lw_m[1]:
+        return [idx]
+    labels = cluster_euclidean(np.ascontiguousarray(squashed[idx]), params.split_radius_m, params.min_cluster_points)
+    parts = [idx[sub] for sub in _groups(labels)]
+    return parts if len(parts) >= 2 else [idx]
 
 
 def _pole_like(cluster: np.ndarray, height_m: np.ndarray) -> bool:
@@ -293,6 +346,16 @@ def finalize_track(state: TrackState, times_s: dict[int, float],
         if rule is not None and rule.face:
             headings = headings + math.pi / 2  # a static face: the heading is across it
             seen = seen[[1, 0, 2]]
+    if not moving and (rule is None or rule.category == "vehicle.cyclist"):
+        shaped = _cyclist_shaped(dets, headings, params)
+        if not shaped:
+            # no rider: the end of a car seen end-on (with a little of its side)
+            rule = classify_extent(seen, (STATIC_CAR_END,), 0.1)
+            if rule is not None:
+                headings = headings + math.pi / 2
+                seen = seen[[1, 0, 2]]
+    if not moving and rule is None and _top_ratio(dets, headings) < params.car_side_max_top_ratio:
+        rule = classify_extent(seen, (STATIC_CAR_SIDE,), 0.05)
     if rule is None:
         return None
     size = rule.size_from(seen)
@@ -300,6 +363,33 @@ def finalize_track(state: TrackState, times_s: dict[int, float],
     if not moving:
         boxes = _one_static_box(boxes, dets)
     return AutoTrack(rule.category, _fill_gaps(boxes, times_s), frames, moving, _attributes(rule.category, moving))
+
+
+def _cyclist_shaped(dets: list[Detection], headings: np.ndarray, params: PreannotateParams) -> bool | None:
+    """Whether a track looks like a rider on a bicycle rather than the end of a car: tall
+    enough (90th percentile of the fitted heights), and, where the points show it, its top
+    0.3 m (the rider) narrower along the heading than at 0.3..0.9 m (the wheels and frame).
+    None: tall enough but the points do not show the profile."""
+    heights = [d.box.size_lwh_m[2] for d in dets]
+    tall = float(np.percentile(heights, 90)) >= params.cyclist_min_height_m
+    ratio = _top_ratio(dets, headings)
+    if not np.isfinite(ratio):
+        return None if tall else False
+    return tall and ratio <= params.cyclist_max_top_ratio
+
+
+def _top_ratio(dets: list[Detection], headings: np.ndarray) -> float:
+    """Median over the frames of the extent along the heading of the top 0.3 m of the points
+    over that at 0.3..0.9 m above the ground (NaN where no frame shows both)."""
+    ratios = []
+    for d, yaw in zip(dets, headings):
+        pts = d.payload.points_m
+        z = pts[:, 2] - d.payload.ground_z_m
+        top, low = pts[z > z.max() - 0.3, :2], pts[(z > 0.3) & (z < 0.9), :2]
+        if len(top) >= 3 and len(low) >= 3:
+            axis = np.array([math.cos(yaw), math.sin(yaw)])
+            ratios.append(np.ptp(top @ axis) / max(float(np.ptp(low @ axis)), 0.05))
+    return float(np.median(ratios)) if ratios else math.nan
 
 
 def _travel_m(dets: list[Detection], direction: np.ndarray) -> float:
@@ -424,25 +514,135 @@ def preannotate_sequence(sequence: Sequence, params: PreannotateParams = Preanno
         tracker.step(i, frame.timestamp_s, detect_frame(frame, segmenter, params))
         if progress is not None:
             progress(k + 1, total)
-    result = [a for a in (finalize_track(s, times, params) for s in tracker.tracks()) if a is not None]
-    result = drop_nested_tracks(result)
+    states = split_inconsistent_tracks(tracker.tracks(), times, params)
+    result = [a for a in (finalize_track(s, times, params) for s in states) if a is not None]
+    result = drop_nested_tracks(stitch_tracks(result, times, params))
     if progress is not None:
         progress(total, total)
     return result
 
 
-def drop_nested_tracks(tracks: list[AutoTrack], min_share: float = 0.5, margin_m: float = 0.3) -> list[AutoTrack]:
+def _velocity(frames: list[int], centres: np.ndarray, times_s: dict[int, float]) -> np.ndarray | None:
+    """Least-squares BEV velocity of a few observations (None from fewer than two)."""
+    if len(frames) < 2:
+        return None
+    t = np.array([times_s[f] for f in frames])
+    if np.ptp(t) <= 0:
+        return None
+    return np.array([np.polyfit(t - t.mean(), centres[:, k], 1)[0] for k in range(2)])
+
+
+def split_inconsistent_tracks(states: list[TrackState], times_s: dict[int, float],
+                              params: PreannotateParams = PreannotateParams(),
+                              window: int = 10) -> list[TrackState]:
+    """Cut each track at a gap in its observations where its velocity (a line fitted to up
+    to ``window`` centres on each side) changes by more than ``split_speed_change_mps``: a
+    coasting track that re-appeared on another object (a parked car, hidden by a passing car,
+    whose prediction drifted onto the passing car). The parts keep the observations."""
+    out: list[TrackState] = []
+    next_id = max((s.track_id for s in states), default=-1) + 1
+    for state in states:
+        frames = sorted(state.observations)
+        centres = np.array([state.observations[f].box.center_m[:2] for f in frames]).reshape(-1, 2)
+        cuts = [0]
+        for k in range(1, len(frames)):
+            if frames[k] - frames[k - 1] < 2:
+                continue
+            lo, hi = max(cuts[-1], k - window), min(len(frames), k + window)
+            before = _velocity(frames[lo:k], centres[lo:k], times_s)
+            after = _velocity(frames[k:hi], centres[k:hi], times_s)
+            if before is not None and after is not None and \
+                    np.linalg.norm(after - before) > params.split_speed_change_mps:
+                cuts.append(k)
+        if len(cuts) == 1:
+            out.append(state)
+            continue
+        for a, b in zip(cuts, cuts[1:] + [len(frames)]):
+            obs = {f: state.observations[f] for f in frames[a:b]}
+            last = frames[b - 1]
+            part = TrackState(state.track_id if a == 0 else next_id, obs[last].box, times_s[last],
+                              hits=len(obs), observations=obs, confirmed=True)
+            next_id += a != 0
+            out.append(part)
+    return out
+
+
+def stitch_tracks(tracks: list[AutoTrack], times_s: dict[int, float],
+                  params: PreannotateParams = PreannotateParams(), window: int = 5) -> list[AutoTrack]:
+    """Join tracks of one class and motion where one ends and the other starts within
+    ``stitch_max_gap_frames`` frames, at the place the first one's motion (a line fitted to
+    its last ``window`` observations) predicts within ``stitch_max_dist_m`` (plus 0.1 m per
+    missed frame), or the later one's traced back to the end of the first; static tracks when
+    their boxes overlap (BEV IoU >= ``stitch_min_static_iou``; two objects never overlap). The
+    later track may start up to ``stitch_max_overlap_frames - 1`` frames before the first ends
+    (one object tracked twice for a few frames: a fragment that lived on); on shared frames its
+    boxes are kept. An occlusion longer than the tracker coasts through then keeps one id."""
+    tracks = sorted(tracks, key=lambda t: t.observed_frames[0])
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(tracks):
+            a_end = a.observed_frames[-1]
+            best, best_d = None, math.inf
+            for j, b in enumerate(tracks):
+                b_start = b.observed_frames[0]
+                gap = b_start - a_end
+                if (j == i or b.category != a.category or b.moving != a.moving or b.observed_frames[-1] <= a_end
+                        or not -params.stitch_max_overlap_frames < gap <= params.stitch_max_gap_frames):
+                    continue
+                if not a.moving:
+                    iou = bev_iou(a.boxes[a_end], b.boxes[b_start])
+                    d = 1.0 - iou if iou >= params.stitch_min_static_iou else math.inf
+                else:
+                    fa = a.observed_frames[-window:]
+                    va = _velocity(fa, np.array([a.boxes[f].center_m[:2] for f in fa]), times_s)
+                    fb = b.observed_frames[:window]
+                    vb = _velocity(fb, np.array([b.boxes[f].center_m[:2] for f in fb]), times_s)
+                    dt = times_s[b_start] - times_s[a_end]
+                    d = math.inf  # the gap bridged by either track's motion (a short one's is noisy)
+                    if va is not None:
+                        d = float(np.linalg.norm(a.boxes[a_end].center_m[:2] + va * dt - b.boxes[b_start].center_m[:2]))
+                    if vb is not None:
+                        d = min(d, float(np.linalg.norm(b.boxes[b_start].center_m[:2] - vb * dt
+                                                        - a.boxes[a_end].center_m[:2])))
+                    steady = len(fa) >= 4 and len(fb) >= 4
+                    if d > params.stitch_max_dist_m + 0.1 * max(gap, 0) or (
+                            steady and np.linalg.norm(va - vb) > params.split_speed_change_mps):
+                        d = math.inf
+                if d < best_d:
+                    best, best_d = j, d
+            if best is not None:
+                b = tracks[best]
+                if a.moving:
+                    boxes = {**a.boxes, **b.boxes}
+                else:  # one box for a static object: the one seen in more frames
+                    main = a if len(a.observed_frames) >= len(b.observed_frames) else b
+                    box = main.boxes[main.observed_frames[0]]
+                    boxes = {f: box for f in range(min(a.boxes), max(b.boxes) + 1)}
+                observed = sorted(set(a.observed_frames) | set(b.observed_frames))
+                tracks[i] = AutoTrack(a.category, _fill_gaps(boxes, times_s), observed,
+                                      a.moving, a.attributes)
+                del tracks[best]
+                merged = True
+                break
+    return tracks
+
+
+def drop_nested_tracks(tracks: list[AutoTrack], min_share: float = 0.5, margin_m: float = 0.3,
+                       min_iou: float = 0.2) -> list[AutoTrack]:
     """Drop a track whose box centre lies inside the box of a longer (or, as long, larger)
-    track in at least ``min_share`` of its frames: a fragment of that object (a car's
-    cabin tracked apart)."""
+    track, or whose box overlaps it by BEV IoU >= ``min_iou`` (two objects never overlap),
+    in at least ``min_share`` of its frames: a fragment of that object (a car's cabin
+    tracked apart)."""
     order = sorted(tracks, key=lambda t: (-len(t.observed_frames), -float(np.prod(next(iter(t.boxes.values())).size_lwh_m))))
     kept: list[AutoTrack] = []
     for t in order:
         frames = sorted(t.boxes)
         nested = False
         for big in kept:
-            inside = sum(1 for f in frames if f in big.boxes and
-                         bool(big.boxes[f].contains(t.boxes[f].center_m[None, :], margin_m)[0]))
+            inside = sum(1 for f in frames if f in big.boxes and (
+                bool(big.boxes[f].contains(t.boxes[f].center_m[None, :], margin_m)[0])
+                or bev_iou(big.boxes[f], t.boxes[f]) >= min_iou))
             if inside >= min_share * len(frames):
                 nested = True
                 break

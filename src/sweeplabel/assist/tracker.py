@@ -1,6 +1,8 @@
 """Multi-object tracking of per-frame detections in the world frame.
 
-Each live track predicts its box with constant velocity; detections are assigned by
+Each live track predicts its box with a constant turn rate and velocity (CTRV: the
+velocity turns at the track's yaw rate, estimated from the change of its direction of
+travel; constant velocity when the rate is ~0 or the object is slow); detections are assigned by
 the Hungarian method on a cost of ``1 - BEV IoU`` (overlapping) or a gated centre
 distance (not overlapping: small or fast objects). Unmatched detections give birth to
 tentative tracks, confirmed after ``min_hits`` matches; a confirmed track coasts through
@@ -8,13 +10,14 @@ up to ``max_coast_frames`` missed frames (a short occlusion) keeping its id, and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..model import Box
+from ..model import Box, angle_diff
 from .metrics import bev_iou_matrix
 
 _NO_MATCH = 1e6
@@ -41,6 +44,11 @@ class TrackerParams:
     # a fitted box whose footprint changes more than this shows another side of the object:
     # its centre shift is the view, not motion, and the velocity is not updated
     max_size_change_m: float = 0.4
+    # CTRV: weight of each new turn-rate measurement, its limit, and the speed below which
+    # the direction of travel is too noisy to measure a turn
+    yaw_rate_gain: float = 0.5
+    max_yaw_rate_radps: float = 1.5
+    min_turn_speed_mps: float = 1.5
 
 
 @dataclass
@@ -51,6 +59,7 @@ class TrackState:
     box: Box
     t_s: float
     velocity_mps: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    yaw_rate_radps: float = 0.0
     hits: int = 1
     misses: int = 0
     updates: int = 0
@@ -58,8 +67,33 @@ class TrackState:
     confirmed: bool = False
 
     def predict(self, t_s: float) -> Box:
+        """The box at ``t_s`` under CTRV: the BEV velocity turns at ``yaw_rate_radps`` (and
+        the box with it); a straight line when the rate is ~0."""
         dt = t_s - self.t_s
-        return self.box.translated(self.velocity_mps * dt)
+        return self.box.translated(ctrv_displacement(self.velocity_mps, self.yaw_rate_radps, dt)).rotated(
+            self.yaw_rate_radps * dt)
+
+    def velocity_at(self, t_s: float) -> np.ndarray:
+        """The velocity turned by the yaw rate over ``t_s - self.t_s``."""
+        return _turned(self.velocity_mps, self.yaw_rate_radps * (t_s - self.t_s))
+
+
+def _turned(v: np.ndarray, angle_rad: float) -> np.ndarray:
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]])
+
+
+def ctrv_displacement(velocity_mps: np.ndarray, yaw_rate_radps: float, dt_s: float) -> np.ndarray:
+    """Displacement over ``dt_s`` of an object moving at ``velocity_mps`` (world) whose
+    direction of travel turns at ``yaw_rate_radps`` (constant turn rate and speed)."""
+    v = np.asarray(velocity_mps, dtype=np.float64)
+    turn = yaw_rate_radps * dt_s
+    if abs(turn) < 1e-4:
+        return v * dt_s
+    # integral of R(w t) v dt from 0 to dt: (1/w) [[sin, cos-1], [1-cos, sin]] v
+    sn, cs = math.sin(turn), math.cos(turn)
+    w = yaw_rate_radps
+    return np.array([(sn * v[0] + (cs - 1.0) * v[1]) / w, ((1.0 - cs) * v[0] + sn * v[1]) / w, v[2] * dt_s])
 
 
 class MultiObjectTracker:
@@ -125,12 +159,25 @@ class MultiObjectTracker:
         dt = t_s - track.t_s
         view_changed = np.abs(det.box.size_lwh_m[:2] - track.box.size_lwh_m[:2]).sum() > p.max_size_change_m
         if dt > 0 and not view_changed:
+            # the mean velocity over the interval; under CTRV it points half a turn back from the end
             observed = (det.box.center_m - track.box.center_m) / dt
             gain = 1.0 if track.updates == 0 else p.velocity_gain
-            v = (1 - gain) * track.velocity_mps + gain * observed
+            prior = track.velocity_at(t_s)
+            observed = _turned(observed, 0.5 * track.yaw_rate_radps * dt)
+            if track.updates > 0 and min(np.linalg.norm(observed[:2]), np.linalg.norm(track.velocity_mps[:2])) \
+                    >= p.min_turn_speed_mps:
+                rate = angle_diff(math.atan2(observed[1], observed[0]),
+                                  math.atan2(track.velocity_mps[1], track.velocity_mps[0])) / dt
+                rate = (1 - p.yaw_rate_gain) * track.yaw_rate_radps + p.yaw_rate_gain * rate
+                track.yaw_rate_radps = float(np.clip(rate, -p.max_yaw_rate_radps, p.max_yaw_rate_radps))
+            elif track.updates > 0:
+                track.yaw_rate_radps = 0.0
+            v = (1 - gain) * prior + gain * observed
             speed = np.linalg.norm(v)
             track.velocity_mps = v if speed <= p.max_speed_mps else v * (p.max_speed_mps / speed)
             track.updates += 1
+        elif dt > 0:
+            track.velocity_mps = track.velocity_at(t_s)
         track.box, track.t_s = det.box, t_s
         track.hits += 1
         track.misses = 0
