@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import laspy
 import numpy as np
@@ -32,7 +32,8 @@ class LasCloud:
     point_count_in_file: int
 
 
-def _check_header(path: Path, header: laspy.LasHeader) -> None:
+def check_las_header(path: Path, header: laspy.LasHeader) -> None:
+    """Raise :class:`FormatError` where the header's point count cannot fit the file's size."""
     size = path.stat().st_size
     count = int(header.point_count)
     compressed = bool(header.are_points_compressed)
@@ -46,6 +47,68 @@ def _check_header(path: Path, header: laspy.LasHeader) -> None:
         raise FormatError(path, f"truncated file: header claims {count} points of {header.point_format.size} "
                           f"bytes from byte {header.offset_to_point_data} (= {need} bytes), file has {size}",
                           offset=size)
+
+
+class LasStream:
+    """An open LAS/LAZ file whose header passed :func:`check_las_header`: ``total`` points,
+    streamed by :meth:`chunks` as (k, 5) float32 relative to ``origin_m`` (by default the
+    whole metres below the header's mins). Use as a context manager."""
+
+    def __init__(self, path: Path | str, origin_m: np.ndarray | None = None) -> None:
+        self.path = Path(path)
+        try:
+            self._reader = laspy.open(self.path)
+        except (laspy.errors.LaspyException, OSError, ValueError) as exc:
+            raise FormatError(self.path, f"not a readable LAS/LAZ file ({exc})", offset=0) from None
+        header = self._reader.header
+        try:
+            check_las_header(self.path, header)
+        except FormatError:
+            self._reader.close()
+            raise
+        self.total = int(header.point_count)
+        self.origin_m = las_origin(header) if origin_m is None else np.asarray(origin_m, dtype=np.float64)
+        self._scales = np.asarray(header.scales, dtype=np.float64)
+        self._shift = np.asarray(header.offsets, dtype=np.float64) - self.origin_m
+
+    def __enter__(self) -> LasStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._reader.close()
+
+    def chunks(self, chunk_points: int = DEFAULT_CHUNK_POINTS,
+               stride: int = 1) -> Iterator[tuple[np.ndarray, int, int]]:
+        """(points, done, total) per chunk of the file: every ``stride``-th point of the file
+        (global indices 0, stride, 2*stride, ...) as x, y, z (local metres), intensity,
+        classification; ``done`` counts the points decoded so far, kept or not."""
+        done = 0
+        try:
+            for chunk in self._reader.chunk_iterator(chunk_points):
+                start = (-done) % stride
+                block = np.empty((len(range(start, len(chunk), stride)), 5), dtype=np.float32)
+                for axis, raw in enumerate((chunk.X, chunk.Y, chunk.Z)):  # scaled ints -> local metres
+                    block[:, axis] = np.asarray(raw)[start::stride] * self._scales[axis] + self._shift[axis]
+                block[:, 3] = np.asarray(chunk.intensity)[start::stride]
+                block[:, 4] = np.asarray(chunk.classification)[start::stride]
+                done += len(chunk)
+                yield block, done, self.total
+        except (RuntimeError, ValueError, laspy.errors.LaspyException) as exc:
+            raise FormatError(self.path, f"point data ends early or is corrupt: decoded {done} of {self.total} "
+                              f"points ({exc})", offset=self.path.stat().st_size) from None
+
+
+def las_origin(header: laspy.LasHeader) -> np.ndarray:
+    """The whole-metre origin near the data: the floor of the header's mins (0 if not finite)."""
+    origin = np.floor(np.asarray(header.mins, dtype=np.float64))
+    return origin if np.all(np.isfinite(origin)) else np.zeros(3)
+
+
+def iter_las_chunks(path: Path | str, chunk_points: int = DEFAULT_CHUNK_POINTS,
+                    stride: int = 1) -> Iterator[tuple[np.ndarray, int, int]]:
+    """:meth:`LasStream.chunks` of the file (points relative to :func:`las_origin`)."""
+    with LasStream(path) as las:
+        yield from las.chunks(chunk_points, stride)
 
 
 def voxel_keys(xyz_m: np.ndarray, voxel_m: float) -> np.ndarray:
@@ -63,45 +126,23 @@ def voxel_decimate(points: np.ndarray, voxel_m: float) -> np.ndarray:
 def read_las(path: Path | str, voxel_m: float | None = None, chunk_points: int = DEFAULT_CHUNK_POINTS,
              progress: Callable[[int, int], None] | None = None) -> LasCloud:
     """Read a LAS/LAZ file chunk by chunk; ``voxel_m`` decimates for display."""
-    path = Path(path)
-    try:
-        reader = laspy.open(path)
-    except (laspy.errors.LaspyException, OSError, ValueError) as exc:
-        raise FormatError(path, f"not a readable LAS/LAZ file ({exc})", offset=0) from None
-    with reader:
-        header = reader.header
-        _check_header(path, header)
-        total = int(header.point_count)
-        origin = np.floor(np.asarray(header.mins, dtype=np.float64))
-        if not np.all(np.isfinite(origin)):
-            origin = np.zeros(3)
-        scales = np.asarray(header.scales, dtype=np.float64)
-        shift = np.asarray(header.offsets, dtype=np.float64) - origin
+    with LasStream(path) as las:
+        total = las.total
         out = np.empty((0 if voxel_m else total, 5), dtype=np.float32)
         parts: list[np.ndarray] = []
         done = 0
-        try:
-            for chunk in reader.chunk_iterator(chunk_points):
-                block = np.empty((len(chunk), 5), dtype=np.float32)
-                for axis, raw in enumerate((chunk.X, chunk.Y, chunk.Z)):  # scaled ints -> local metres
-                    block[:, axis] = raw * scales[axis] + shift[axis]
-                block[:, 3] = chunk.intensity
-                block[:, 4] = chunk.classification
-                if voxel_m:
-                    parts.append(voxel_decimate(block, voxel_m))
-                else:
-                    out[done:done + len(block)] = block
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
-        except (RuntimeError, ValueError, laspy.errors.LaspyException) as exc:
-            raise FormatError(path, f"point data ends early or is corrupt: decoded {done} of {total} points "
-                              f"({exc})", offset=path.stat().st_size) from None
+        for block, done, _ in las.chunks(chunk_points):
+            if voxel_m:
+                parts.append(voxel_decimate(block, voxel_m))
+            else:
+                out[done - len(block):done] = block
+            if progress is not None:
+                progress(done, total)
         if done != total:
-            raise FormatError(path, f"expected {total} points, read {done}", offset=path.stat().st_size)
+            raise FormatError(las.path, f"expected {total} points, read {done}", offset=las.path.stat().st_size)
     if voxel_m:
         out = voxel_decimate(np.concatenate(parts) if parts else out, voxel_m)
-    return LasCloud(out, origin, total)
+    return LasCloud(out, las.origin_m, total)
 
 
 def read_las_sequence(path: Path | str, voxel_m: float | None = None) -> LoadedSequence:
@@ -113,7 +154,7 @@ def read_las_sequence(path: Path | str, voxel_m: float | None = None) -> LoadedS
     frames = []
     for i, file in enumerate(files):
         with laspy.open(file) as reader:
-            _check_header(file, reader.header)
+            check_las_header(file, reader.header)
             origin = np.floor(np.asarray(reader.header.mins, dtype=np.float64))
         T = np.eye(4)
         T[:3, 3] = origin

@@ -3,8 +3,9 @@ point (k = points / display budget), hand partial FrameData to the caller as the
 streams in, so a view appears within a second or two and fills in.
 
 Why not ``sweeplabel.io.las.read_las``: it returns only at the end (its ``progress``
-callback carries counts, not points). The header checks and the scaled-int -> metres
-conversion are the same as there; the file is never held at full resolution."""
+callback carries counts, not points). Both stream through ``sweeplabel.io.las.LasStream``
+(the same header checks and scaled-int -> metres conversion); here with a stride, so the
+file is never held at full resolution."""
 
 from __future__ import annotations
 
@@ -13,11 +14,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import laspy
 import numpy as np
 
-from sweeplabel.io.errors import FormatError
-from sweeplabel.io.las import _check_header  # the same size/count sanity checks as the reader
+from sweeplabel.io.las import LasStream
 from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Sequence
 
@@ -38,38 +37,20 @@ def stream_las_frame_data(sequence: Sequence, frame_index: int, budget: int, *,
     after each chunk. The final data has the ground found per grid cell."""
     frame = sequence[frame_index]
     path = Path(frame.source_path)  # type: ignore[arg-type]
-    try:
-        reader = laspy.open(path)
-    except (laspy.errors.LaspyException, OSError, ValueError) as exc:
-        raise FormatError(path, f"not a readable LAS/LAZ file ({exc})", offset=0) from None
     origin_m = sequence.render_origin_m
-    with reader:
-        header = reader.header
-        _check_header(path, header)
-        total = int(header.point_count)
+    local_origin = frame.T_world_sensor[:3, 3]  # the reader's frame origin (floor of the mins)
+    parts: list[np.ndarray] = []
+    with LasStream(path, local_origin) as las:
+        total = las.total
         stride = max(1, math.ceil(total / max(budget, 1)))
-        local_origin = frame.T_world_sensor[:3, 3]  # the reader's frame origin (floor of the mins)
-        scales = np.asarray(header.scales, dtype=np.float64)
-        shift = np.asarray(header.offsets, dtype=np.float64) - local_origin
-        parts: list[np.ndarray] = []
-        done, last_partial = 0, time.monotonic()
-        try:
-            for chunk in reader.chunk_iterator(chunk_points):
-                start = (-done) % stride  # keep global indices 0, stride, 2*stride, ...
-                block = np.empty((len(range(start, len(chunk), stride)), 4), dtype=np.float32)
-                for axis, raw in enumerate((chunk.X, chunk.Y, chunk.Z)):
-                    block[:, axis] = np.asarray(raw)[start::stride] * scales[axis] + shift[axis]
-                block[:, 3] = np.asarray(chunk.intensity)[start::stride]
-                parts.append(block)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, total)
-                if partial is not None and time.monotonic() - last_partial >= PARTIAL_EVERY_S and done < total:
-                    partial(_frame_data(frame_index, np.concatenate(parts), frame.T_world_sensor, origin_m, False))
-                    last_partial = time.monotonic()
-        except (RuntimeError, ValueError, laspy.errors.LaspyException) as exc:
-            raise FormatError(path, f"point data ends early or is corrupt: decoded {done} of {total} points "
-                              f"({exc})", offset=path.stat().st_size) from None
+        last_partial = time.monotonic()
+        for block, done, _ in las.chunks(chunk_points, stride):
+            parts.append(block[:, :4])  # x, y, z, intensity
+            if progress is not None:
+                progress(done, total)
+            if partial is not None and time.monotonic() - last_partial >= PARTIAL_EVERY_S and done < total:
+                partial(_frame_data(frame_index, np.concatenate(parts), frame.T_world_sensor, origin_m, False))
+                last_partial = time.monotonic()
     points = np.concatenate(parts) if parts else np.zeros((0, 4), np.float32)
     return _frame_data(frame_index, points, frame.T_world_sensor, origin_m, True)
 
