@@ -2,9 +2,11 @@
 
 1. Event-loop stalls while switching frames: a 2 ms heartbeat timer records the gaps
    between its ticks while the script steps through the sequence (next frame every
-   ``--step-ms``), selects a box, nudges it, propagates it. Reported twice: with the 3D
-   view hidden (loading, ground segmentation, in-box counting, panels: everything but
-   the render) and with the view rendering at the window's size.
+   ``--step-ms``), selects a box, nudges it, propagates it. Reported three times: with
+   the 3D view hidden (loading, ground segmentation, in-box counting, panels: everything
+   but the render), with the view rendering at the window's size in the render process
+   (the app's default) and rendering in-process (``SWEEPLABEL_RENDER=inprocess``, the
+   old behaviour: the render blocks the event loop).
 2. Render time of SceneRenderer at 1920x1080 for ~120k points (one 64-beam sweep) and
    1M points (eight sweeps side by side), full quality and while the camera moves
    (decimated to the LOD budget).
@@ -37,6 +39,7 @@ from sweeplabel.io import open_project  # noqa: E402
 from sweeplabel.io.synthetic import generate_sequence  # noqa: E402
 from sweeplabel.kernels import warmup  # noqa: E402
 from sweeplabel.viewer import SceneRenderer, load_frame_data, point_layer  # noqa: E402
+from sweeplabel.viewer.render_process import RENDER_MODE_ENV  # noqa: E402
 
 HEARTBEAT_MS = 2
 
@@ -123,9 +126,19 @@ def scripted_session(app: QApplication, window: MainWindow, n_frames: int, step_
 def stall_figures(root: Path, n_frames: int, step_ms: int) -> dict:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     out = {}
-    for label, visible in (("view_hidden", False), ("view_rendering", True)):
+    runs = (("view_hidden", False, "process"), ("view_rendering", True, "process"),
+            ("view_rendering_inprocess", True, "inprocess"))
+    for label, visible, mode in runs:
         opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / f"{label}.sweeplabel")
-        window = MainWindow(opened.project, opened.store)
+        previous = os.environ.get(RENDER_MODE_ENV)
+        os.environ[RENDER_MODE_ENV] = mode
+        try:
+            window = MainWindow(opened.project, opened.store)
+        finally:
+            if previous is None:
+                os.environ.pop(RENDER_MODE_ENV)
+            else:
+                os.environ[RENDER_MODE_ENV] = previous
         window.resize(1280, 800)
         if visible:
             window.show()
@@ -133,8 +146,12 @@ def stall_figures(root: Path, n_frames: int, step_ms: int) -> dict:
             window.view.hide()
             window.show()
         run_until(app, lambda: False, 0.5)
+        if visible:  # the first image (render process start-up, first upload) is not part of the figure
+            run_until(app, lambda: window.view.render_count > 0 and not window.view.render_pending)
+        count0 = window.view.render_count
         out[label] = scripted_session(app, window, n_frames, step_ms)
         out[label]["render_ms_last"] = round(window.view.last_render_s * 1e3, 1)
+        out[label]["images_shown"] = window.view.render_count - count0
         window.close()
         opened.close()
     return out

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
 
 from sweeplabel.io import OpenedProject, ProjectStore, SweeplabelIOError, open_project
 from sweeplabel.model import Annotation, ModelError, Project, SchemaError, Source
-from sweeplabel.viewer import ColorMode, FrameScene, SceneRenderer
+from sweeplabel.viewer import ColorMode, FrameScene, create_renderer
 from sweeplabel.viewer.frame_data import is_big_cloud
 from sweeplabel.viewer.frame_scene import empty_frame_data
 
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.error_box: QMessageBox | None = None
         self.project = project
         self.store = store
-        self.scene = FrameScene(project, SceneRenderer())
+        self.scene = FrameScene(project, create_renderer())  # a render process unless SWEEPLABEL_RENDER=inprocess
         self.view = RenderView(self.scene, self)
         self.setCentralWidget(self.view)
         self.resize(*DEFAULT_WINDOW_SIZE_PX)
@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
         self.editor.selection_changed.connect(self._on_selection_changed)
         self.editor.tool_changed.connect(self._on_tool_changed)
         self.editor.message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
+        self.view.render_failed.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
         self.properties.box_edited.connect(lambda box, key: self.editor.set_box(box, key, "Set value"))
         self.properties.category_edited.connect(self.editor.set_category)
         self.properties.attribute_edited.connect(self.editor.set_attribute)

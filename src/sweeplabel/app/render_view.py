@@ -9,7 +9,14 @@ a display at all. The price is one image copy per frame, small next to the rende
 
 Renders are coalesced: every change calls ``request_render()``, which (re)starts a
 short single-shot timer; mouse events arriving while a render runs are merged into
-the next one, so drags stay responsive even at 0.1-0.5 s per software render."""
+the next one, so drags stay responsive even at 0.1-0.5 s per software render.
+
+With a ProcessRenderer (``renderer.asynchronous``; the app's default) the render runs
+in a child process: ``render_now`` only submits the request, a 10 ms poll timer picks
+up the finished image and paints it, so the event loop never waits for Open3D.
+``frame_rendered`` is emitted once the newest requested image is shown (images that
+were already stale when they arrived are painted but not announced); a dead render
+process is reported through ``render_failed`` and restarted by the next render."""
 
 from __future__ import annotations
 
@@ -21,9 +28,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from sweeplabel.viewer import FrameScene, project_points_px, view_proj_matrix
+from sweeplabel.viewer import FrameScene, OrbitCamera, project_points_px, view_proj_matrix
+from sweeplabel.viewer.render_process import RenderCrashed
 
 RENDER_DELAY_MS = 15
+POLL_MS = 10  # how often a finished image from the render process is looked for
 SETTLE_DELAY_MS = 250  # full quality this long after the camera stops
 CLICK_SLOP_PX = 4.0
 MAX_LABELS = 200
@@ -49,6 +58,7 @@ class RenderView(QWidget):
     the renderer draws a decimated cloud; full quality returns once it stops."""
 
     frame_rendered = Signal()
+    render_failed = Signal(str)  # the render process died or failed (a status message)
     clicked = Signal(float, float)  # widget px
     rect_selected = Signal(QRectF)  # widget px
     mouse_released = Signal()
@@ -68,6 +78,9 @@ class RenderView(QWidget):
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.timeout.connect(self._settle_quality)
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._receive)
         self._press_pos = QPointF()
         self._moved = False
         self._box_dragging = False
@@ -82,8 +95,13 @@ class RenderView(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
     @property
+    def asynchronous(self) -> bool:
+        return bool(getattr(self.scene.renderer, "asynchronous", False))
+
+    @property
     def render_pending(self) -> bool:
-        return self._timer.isActive()
+        """A render is scheduled, or (process rendering) requested and not shown yet."""
+        return self._timer.isActive() or (self.asynchronous and self.scene.renderer.busy)
 
     def request_render(self) -> None:
         """Render soon; many requests before the timer fires make one render."""
@@ -96,31 +114,65 @@ class RenderView(QWidget):
             return
         ratio = self.devicePixelRatioF()
         self.scene.renderer.resize(round(self.width() * ratio), round(self.height() * ratio))
+        if self.asynchronous:
+            try:
+                self.scene.renderer.submit()
+            except RenderCrashed as exc:
+                self.render_failed.emit(str(exc))
+                return
+            self._poll.start()
+            return
         start = time.perf_counter()
         self.image = self.scene.render()
         self.last_render_s = time.perf_counter() - start
-        self._project_labels()
-        self._qimage = image_to_qimage(self.image)
+        self._show_image(self.image, ratio)
+        self.frame_rendered.emit()
+
+    def _show_image(self, image: np.ndarray, ratio: float, camera: OrbitCamera | None = None) -> None:
+        self.image = image
+        self._project_labels(camera)
+        self._qimage = image_to_qimage(image)
         self._qimage.setDevicePixelRatio(ratio)
         self.render_count += 1
         self.update()
-        self.frame_rendered.emit()
+
+    def _receive(self) -> None:
+        """Poll the render process: paint a finished image, announce it when it is the newest."""
+        renderer = self.scene.renderer
+        try:
+            result = renderer.receive()
+        except RenderCrashed as exc:
+            self._poll.stop()
+            self.render_failed.emit(f"{exc}; it restarts on the next redraw")
+            return
+        if not renderer.busy:
+            self._poll.stop()
+        if result is None:
+            return
+        self.last_render_s = result.render_s
+        ratio = self.devicePixelRatioF()
+        height_px, width_px = result.image.shape[:2]
+        if width_px != round(self.width() * ratio) or height_px != round(self.height() * ratio):
+            ratio = width_px / max(self.width(), 1)  # an older size: scaled to the widget when painted
+        self._show_image(result.image, ratio, result.camera)
+        if not renderer.busy and not self._timer.isActive():
+            self.frame_rendered.emit()
 
     def size_px(self) -> tuple[int, int]:
         """Logical size used for rays and overlays."""
         return (max(self.width(), 1), max(self.height(), 1))
 
-    def view_proj(self) -> np.ndarray:
-        return view_proj_matrix(self.scene.renderer.camera, self.size_px())
+    def view_proj(self, camera: OrbitCamera | None = None) -> np.ndarray:
+        return view_proj_matrix(camera or self.scene.renderer.camera, self.size_px())
 
-    def _project_labels(self) -> None:
+    def _project_labels(self, camera: OrbitCamera | None = None) -> None:
         self._labels = []
         if not self.show_labels:
             return
         anchors = self.scene.label_anchors()[:MAX_LABELS]
         if not anchors:
             return
-        px = project_points_px(np.array([a[1] for a in anchors]), self.view_proj(), self.size_px())
+        px = project_points_px(np.array([a[1] for a in anchors]), self.view_proj(camera), self.size_px())
         for (text, _, rgb), (x, y) in zip(anchors, px):
             if np.isfinite(x) and 0 <= x < self.width() and 0 <= y < self.height():
                 self._labels.append((text, float(x), float(y), QColor.fromRgbF(*rgb)))
@@ -143,6 +195,7 @@ class RenderView(QWidget):
         """Stop pending renders and free the Open3D renderer (on close)."""
         self._timer.stop()
         self._settle.stop()
+        self._poll.stop()
         self.scene.renderer.close()
 
     # -- Qt events ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from .geometry import (
 )
 from .picking import camera_ray, pick_box, project_points_px, ray_box_hit_m, ray_plane_z, view_proj_matrix
 from .point_style import ColorMode, DisplayOptions, decimated, styled_layer
+from .render_process import ProcessRenderer, RenderCrashed, RenderResult, create_renderer, render_mode
 from .renderer import SceneRenderer, to_line_set, to_point_cloud
 
 __all__ = [
@@ -28,5 +29,5 @@ __all__ = [
     "FrameLoadError", "FrameScene", "OrbitCamera", "POINTS_NAME", "PointLayer", "SceneRenderer", "WIREFRAME_EDGES",
     "Wireframe", "annotation_wireframes", "box_geometry_name", "box_vertices_m", "box_wireframe",
     "colormap", "height_colors", "height_range_m", "point_layer", "to_line_set", "to_point_cloud",
-    "to_render_frame",
+    "to_render_frame", "ProcessRenderer", "RenderCrashed", "RenderResult", "create_renderer", "render_mode",
 ]

@@ -1,5 +1,8 @@
 """FrameScene: one frame of a project shown through a SceneRenderer (no Qt).
 
+The renderer may also be a ``render_process.ProcessRenderer`` (same API, renders in
+a child process); FrameScene only sets geometries and calls ``render()``.
+
 Holds the frame's prepared points (FrameData), the display options and the selected
 annotation; rebuilds the point layer and the box wireframes when any of them changes."""
 

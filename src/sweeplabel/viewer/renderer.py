@@ -108,6 +108,12 @@ class SceneRenderer:
         lod = decimated(layer, self.lod_budget)
         self._put(LOD_POINTS_NAME, to_point_cloud(lod) if lod is not layer else None, material)
 
+    def clear_points(self) -> None:
+        """Remove the points (and their decimated copy)."""
+        self._points = None
+        self._put(POINTS_NAME, None, None)
+        self._put(LOD_POINTS_NAME, None, None)
+
     def set_wireframes(self, wires: Mapping[str, Wireframe]) -> None:
         """Replace all wireframes by ``wires`` (names must not be ``"points"``)."""
         for name in self._wire_names - set(wires):

@@ -1,0 +1,369 @@
+"""Rendering in a child process, so the UI thread never waits for Open3D.
+
+Open3D's ``render_to_image`` holds the GIL for the whole (software) render, 0.3-0.9 s
+with llvmpipe, so a render *thread* would still freeze the event loop. Here a child
+process owns the one SceneRenderer; ``ProcessRenderer`` is a client with the public
+API FrameScene and the app use (``set_points``, ``set_wireframes``, ``camera``,
+``resize``, ``fit_camera``, ``size_px``, ``render``, ``close`` ...), plus an
+asynchronous pair ``submit()`` / ``receive()`` for the view:
+
+* State lives client side (the camera is pure math and travels with each request;
+  geometries are sent only when they changed since the last request).
+* At most one request is in flight: the client writes only while the child waits for
+  a request, so neither side ever blocks on a full pipe. A ``submit()`` while one is
+  in flight only marks the view dirty; when the image arrives the next request is sent
+  at once with the newest state (stale intermediate states are dropped).
+* The child is started with ``python -c`` running ``_child_main`` and two
+  pipes (not multiprocessing's spawn, which re-imports the parent's ``__main__``); it
+  exits on a ``close`` message or on EOF of its request pipe, so it never outlives the
+  app, even when the app crashes. A dead child is reported by ``receive()`` as a
+  ``RenderCrashed`` error (never a hang) and is restarted by the next ``submit()``.
+
+``create_renderer()`` picks the mode from ``SWEEPLABEL_RENDER`` (``process`` by
+default, ``inprocess`` for the synchronous SceneRenderer)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import time
+import weakref
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Mapping
+
+import numpy as np
+
+from .camera import OrbitCamera
+from .geometry import POINTS_NAME, PointLayer, Wireframe
+from .renderer import DEFAULT_BACKGROUND_RGB, DEFAULT_LOD_BUDGET, LOD_POINTS_NAME
+
+RENDER_MODE_ENV = "SWEEPLABEL_RENDER"
+MAX_STARTS = 4  # a child that died three times is not started again
+CLOSE_TIMEOUT_S = 1.0  # then SIGKILL: a render in progress is not worth waiting for
+_CHILD_CODE = ("import sys; from sweeplabel.viewer.render_process import _child_main; "
+               "sys.exit(_child_main(*map(int, sys.argv[1:4])))")
+
+
+class RenderCrashed(RuntimeError):
+    """The render process died or failed to render."""
+
+
+@dataclass
+class RenderResult:
+    image: np.ndarray  # (H, W, 3) uint8
+    request_id: int
+    camera: OrbitCamera  # the camera the image was rendered with
+    render_s: float  # time inside the child's render()
+    latency_s: float  # from submit to receive
+
+
+def render_mode() -> str:
+    mode = os.environ.get(RENDER_MODE_ENV, "process").strip().lower() or "process"
+    if mode not in ("process", "inprocess"):
+        raise ValueError(f"{RENDER_MODE_ENV} must be 'process' or 'inprocess', got {mode!r}")
+    return mode
+
+
+def create_renderer(mode: str | None = None, **kwargs):  # noqa: ANN003, ANN201
+    """A ProcessRenderer or an in-process SceneRenderer (``SWEEPLABEL_RENDER``)."""
+    if (mode or render_mode()) == "process":
+        return ProcessRenderer(**kwargs)
+    from .renderer import SceneRenderer
+
+    return SceneRenderer(**kwargs)
+
+
+class ProcessRenderer:
+    """A SceneRenderer look-alike whose renders run in a child process."""
+
+    asynchronous = True
+
+    def __init__(
+        self,
+        width_px: int = 640,
+        height_px: int = 480,
+        *,
+        background_rgb: tuple[float, float, float] = DEFAULT_BACKGROUND_RGB,
+        point_size_px: float = 2.0,
+        line_width_px: float = 2.0,
+    ) -> None:
+        self.camera = OrbitCamera()
+        self.background_rgb = background_rgb
+        self.point_size_px = point_size_px
+        self.line_width_px = line_width_px
+        self.lod_budget = DEFAULT_LOD_BUDGET
+        self.interactive = False
+        self._size_px = _checked_size(width_px, height_px)
+        self._points: PointLayer | None = None
+        self._wires: dict[str, Wireframe] = {}
+        self._dirty: set[str] = {"points", "wires"}  # what the child lacks
+        self._proc: subprocess.Popen | None = None
+        self._send: Connection | None = None
+        self._recv: Connection | None = None
+        self._in_flight: tuple[int, float, OrbitCamera] | None = None
+        self._wanted = False  # a submit() arrived while a request was in flight
+        self._next_id = 0
+        self._starts = 0
+        self._closed = False
+        self._finalizer: weakref.finalize | None = None
+
+    # -- SceneRenderer API ----------------------------------------------------------
+    @property
+    def size_px(self) -> tuple[int, int]:
+        return self._size_px
+
+    @property
+    def points(self) -> PointLayer | None:
+        return self._points
+
+    @property
+    def geometry_names(self) -> list[str]:
+        names = set(self._wires)
+        if self._points is not None:
+            names.add(POINTS_NAME)
+            if len(self._points) > self.lod_budget:
+                names.add(LOD_POINTS_NAME)
+        return sorted(names)
+
+    def set_points(self, layer: PointLayer) -> None:
+        self._points = layer
+        self._dirty.add("points")
+
+    def set_wireframes(self, wires: Mapping[str, Wireframe]) -> None:
+        self._wires = dict(wires)
+        self._dirty.add("wires")
+
+    def fit_camera(self) -> None:
+        self.camera.reset(self._points.xyz_m if self._points is not None else np.zeros((0, 3)))
+
+    def resize(self, width_px: int, height_px: int) -> None:
+        self._size_px = _checked_size(width_px, height_px)
+
+    def render(self, timeout_s: float = 300.0) -> np.ndarray:
+        """Synchronous render (waits for the child): the current view as (H, W, 3) uint8."""
+        deadline = time.monotonic() + timeout_s
+        while self._in_flight is not None:  # finish (and drop) the request in flight
+            self._wanted = False
+            self._wait(deadline)
+            self.receive()
+        self.submit()
+        self._wanted = False
+        while True:
+            self._wait(deadline)
+            result = self.receive()
+            if result is not None:
+                return result.image
+
+    def close(self) -> None:
+        """End the child process (it is started again by the next render)."""
+        self._stop_child()
+
+    # -- asynchronous API -----------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """A request is in flight or waiting to be sent."""
+        return self._in_flight is not None or self._wanted
+
+    def fileno(self) -> int | None:
+        """The fd that becomes readable when a result (or EOF) arrives; None without a child."""
+        return self._recv.fileno() if self._recv is not None else None
+
+    def submit(self) -> None:
+        """Ask for an image of the current state; never blocks on a render.
+
+        Starts the child when there is none. With a request in flight, only remembers
+        that a newer image is wanted (sent by ``receive()`` when the current one arrives)."""
+        if self._in_flight is not None:
+            self._wanted = True
+            return
+        self._wanted = False
+        if self._proc is None:
+            self._start_child()
+        self._send_request()
+
+    def receive(self) -> RenderResult | None:
+        """The finished image if one has arrived, else None; never blocks on a render.
+
+        Raises RenderCrashed when the child died (it is restarted by the next submit)."""
+        if self._recv is None or self._in_flight is None:
+            return None
+        try:
+            if not self._recv.poll(0):
+                if self._proc is not None and self._proc.poll() is not None:
+                    raise EOFError
+                return None
+            kind, request_id, payload, render_s = self._recv.recv()
+        except (EOFError, OSError) as exc:
+            code = self._proc.poll() if self._proc is not None else None
+            self._stop_child()
+            raise RenderCrashed(f"render process died (exit code {code})") from exc
+        _, sent_at, camera = self._in_flight
+        self._in_flight = None
+        if kind == "error":  # the child lives on; the next submit sends everything again
+            self._dirty |= {"points", "wires"}
+            self._wanted = False
+            raise RenderCrashed(f"render failed: {payload}")
+        result = RenderResult(payload, request_id, camera, render_s, time.monotonic() - sent_at)
+        if self._wanted:
+            self.submit()
+        return result
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    # -- child management -----------------------------------------------------------
+    def _wait(self, deadline: float) -> None:
+        while self._in_flight is not None and not self._recv.poll(0.05):  # type: ignore[union-attr]
+            if self._proc is not None and self._proc.poll() is not None:
+                return  # receive() reports the crash
+            if time.monotonic() > deadline:
+                raise TimeoutError("render process did not answer")
+
+    def _start_child(self) -> None:
+        if self._starts >= MAX_STARTS:
+            raise RenderCrashed(f"render process died {self._starts} times; not started again")
+        request_r, request_w = os.pipe()
+        result_r, result_w = os.pipe()
+        env = dict(os.environ)
+        src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_CODE, str(request_r), str(result_w), str(os.getpid())],
+                pass_fds=(request_r, result_w), env=env, stdin=subprocess.DEVNULL, close_fds=True,
+                stdout=2,  # Open3D's log lines go to stderr, never into the app's stdout
+            )
+        finally:
+            os.close(request_r)
+            os.close(result_w)
+        self._send = Connection(request_w, readable=False)
+        self._recv = Connection(result_r, writable=False)
+        self._starts += 1
+        self._dirty |= {"points", "wires"}
+        self._finalizer = weakref.finalize(self, _end_child, self._proc, self._send, self._recv)
+
+    def _send_request(self) -> None:
+        state = {
+            "size": self._size_px,
+            "camera": copy.deepcopy(self.camera),
+            "interactive": self.interactive,
+            "background_rgb": self.background_rgb,
+            "point_size_px": self.point_size_px,
+            "line_width_px": self.line_width_px,
+            "lod_budget": self.lod_budget,
+        }
+        if "points" in self._dirty:
+            state["points"] = self._points
+        if "wires" in self._dirty:
+            state["wires"] = self._wires
+        self._next_id += 1
+        try:
+            self._send.send(("render", self._next_id, state))  # type: ignore[union-attr]
+        except (OSError, EOFError):
+            code = self._proc.poll() if self._proc is not None else None
+            self._stop_child()
+            raise RenderCrashed(f"render process died (exit code {code})") from None
+        self._dirty.clear()
+        self._in_flight = (self._next_id, time.monotonic(), state["camera"])
+
+    def _stop_child(self) -> None:
+        self._in_flight = None
+        self._wanted = False
+        self._dirty |= {"points", "wires"}
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = None
+        self._proc = self._send = self._recv = None
+
+
+def _end_child(proc: subprocess.Popen, send: Connection, recv: Connection) -> None:
+    try:
+        send.send(("close", 0, None))  # small: fits the pipe buffer even mid-render
+    except (OSError, EOFError, ValueError):
+        pass
+    for conn in (send, recv):
+        try:
+            conn.close()
+        except OSError:
+            pass
+    try:
+        proc.wait(CLOSE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# -- the child ------------------------------------------------------------------------
+def _child_main(request_fd: int, result_fd: int, parent_pid: int = 0) -> int:
+    _die_with_parent(parent_pid)
+    try:
+        os.nice(5)  # the UI process comes first on a busy machine
+    except OSError:
+        pass
+    from .renderer import SceneRenderer
+
+    requests = Connection(request_fd, writable=False)
+    results = Connection(result_fd, readable=False)
+    renderer: SceneRenderer | None = None
+    while True:
+        try:
+            kind, request_id, state = requests.recv()
+        except (EOFError, OSError):
+            break
+        if kind == "close":
+            break
+        try:
+            if renderer is None:
+                renderer = SceneRenderer(*state["size"], background_rgb=state["background_rgb"])
+            renderer.resize(*state["size"])
+            renderer.point_size_px = state["point_size_px"]
+            renderer.line_width_px = state["line_width_px"]
+            renderer.lod_budget = state["lod_budget"]
+            renderer.interactive = state["interactive"]
+            renderer.camera = state["camera"]
+            if "points" in state:
+                if state["points"] is not None:
+                    renderer.set_points(state["points"])
+                else:
+                    renderer.clear_points()
+            if "wires" in state:
+                renderer.set_wireframes(state["wires"])
+            t0 = time.perf_counter()
+            image = renderer.render()
+            reply = ("image", request_id, image, time.perf_counter() - t0)
+        except Exception as exc:  # noqa: BLE001 - reported to the client, which stays usable
+            reply = ("error", request_id, f"{type(exc).__name__}: {exc}", 0.0)
+        try:
+            results.send(reply)
+        except (OSError, EOFError):
+            break
+    if renderer is not None:
+        renderer.close()
+    return 0
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: SIGKILL when the parent dies, even mid-render (EOF on the request pipe
+    covers the rest: the child exits at its next read)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent_pid and os.getppid() != parent_pid:  # the parent died before prctl
+        os._exit(0)
+
+
+def _checked_size(width_px: int, height_px: int) -> tuple[int, int]:
+    width_px, height_px = int(width_px), int(height_px)
+    if width_px < 1 or height_px < 1:
+        raise ValueError(f"render size must be positive, got {width_px}x{height_px}")
+    return (width_px, height_px)
