@@ -23,7 +23,7 @@ def test_export_kitti_reproduces_kittis_own_labels(shared_data, tmp_path):
         assert written.read_text().split() == original.read_text().split()
 
 
-def test_import_then_export_from_the_project(shared_data, tmp_path):
+def test_import_then_export_from_the_project(tmp_path):
     seq = tmp_path / "seq"
     assert run_cli("synth", str(seq), "--frames", "3", "--beams", "32", "--seed", "2").returncode == 0
     imported = run_cli("import", str(seq))
