@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+
+import pytest
 from pathlib import Path
 
 from sweeplabel.io import ProjectStore
@@ -59,7 +61,7 @@ def test_states_and_comments_persist_and_undo_is_saved(tmp_path):
     store.close()
 
 
-def test_schema_2_store_upgrades_to_3(tmp_path):
+def test_schema_2_store_upgrades_to_current(tmp_path):
     path = tmp_path / "v2.sweeplabel"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -73,13 +75,14 @@ def test_schema_2_store_upgrades_to_3(tmp_path):
     conn.execute("INSERT INTO annotations VALUES ('a1','t1',2,1,2,3,4,2,1.5,0.25,'{}','manual','accepted', 5.0)")
     conn.execute("INSERT INTO history(time_s, text) VALUES (1.0, 'Create Car')")
     conn.close()
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     with ProjectStore.open(path) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == SCHEMA_VERSION
         (track,) = store.read_tracks()
         assert (track.token, track.review_state, track.reviewed_by) == ("t1", ReviewState.UNREVIEWED, "")
         (ann,) = store.read_annotations()
         assert (ann.review_state, ann.reviewed_by, ann.reviewed_s) == (ReviewState.ACCEPTED, "", 0.0)
+        assert (track.score, ann.score) == (None, None)  # schema 4: not scored
         assert store.read_comments() == []
         assert store.history_entries() == [(1.0, "", "Create Car")]
     # the upgraded file takes new review data
@@ -92,3 +95,27 @@ def test_schema_2_store_upgrades_to_3(tmp_path):
     again = reload(path)
     assert again.track("t1").review_state == ReviewState.ACCEPTED
     assert again.comment("c").author == "ada"
+
+
+def test_scores_persist_and_round_trip_through_json(tmp_path):
+    """An auto box's and track's confidence survives the store and the JSON export."""
+    from sweeplabel.io.labels_json import read_labels_json, write_labels_json
+    from sweeplabel.model import Annotation, Box, Source, Track
+    from sweeplabel.model.undo import Change, Command
+
+    p = Project(make_sequence(3))
+    path = tmp_path / "s.sweeplabel"
+    with ProjectStore.create(path, {"sequence_path": "mem"}) as store:
+        store.attach(p)
+        track = Track("t1", "vehicle.car", 1, score=0.83)
+        ann = Annotation("a1", "t1", 0, Box([1, 2, 0], [4, 2, 1.5], 0.1), source=Source.AUTO, score=0.61)
+        p.execute(Command("Pre-annotate", [Change(None, track), Change(None, ann)]))
+    again = reload(path)
+    assert again.track("t1").score == 0.83
+    assert again.annotation("a1").score == 0.61
+    out = tmp_path / "labels.json"
+    write_labels_json(out, p.sequence, p.tracks.values(), p.annotations.values())
+    loaded = read_labels_json(out)
+    assert loaded.tracks[0].score == 0.83 and loaded.annotations[0].score == 0.61
+    with pytest.raises(ValueError, match="score"):
+        Annotation("a2", "t1", 0, Box([0, 0, 0], [1, 1, 1], 0.0), score=1.5)

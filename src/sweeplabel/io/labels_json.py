@@ -39,11 +39,12 @@ def labels_document(sequence: Sequence, tracks: Iterable[Track], annotations: It
                                  "source_path": str(f.source_path) if f.source_path else None,
                                  "meta": _plain(f.meta)} for f in sequence.frames]},
         "tracks": [{"token": t.token, "category": t.category, "number": t.number,
-                    "attributes": _plain(dict(t.attributes))} for t in sorted(tracks, key=lambda t: t.number)],
+                    "attributes": _plain(dict(t.attributes)),
+                    "score": t.score} for t in sorted(tracks, key=lambda t: t.number)],
         "annotations": [{"token": a.token, "track_token": a.track_token, "frame_index": a.frame_index,
                          "center_m": a.box.center_m.tolist(), "size_lwh_m": a.box.size_lwh_m.tolist(),
                          "yaw_rad": a.box.yaw_rad, "attributes": _plain(dict(a.attributes)),
-                         "source": a.source.value, "review_state": a.review_state.value}
+                         "source": a.source.value, "review_state": a.review_state.value, "score": a.score}
                         for a in sorted(annotations, key=lambda a: (a.frame_index, a.track_token))],
     }
 
@@ -95,10 +96,11 @@ def read_labels_json(path: Path | str) -> LoadedSequence:
                   for f in s["frames"]]
         seq = Sequence(s["name"], frames, root=Path(s["root"]) if s["root"] else None, format=s["format"],
                        meta=s["meta"])
-        tracks = [Track(t["token"], t["category"], t["number"], t["attributes"]) for t in doc["tracks"]]
+        tracks = [Track(t["token"], t["category"], t["number"], t["attributes"], score=t.get("score"))
+                  for t in doc["tracks"]]
         anns = [Annotation(a["token"], a["track_token"], a["frame_index"],
                            Box(a["center_m"], a["size_lwh_m"], a["yaw_rad"]), a["attributes"],
-                           a["source"], a["review_state"]) for a in doc["annotations"]]
+                           a["source"], a["review_state"], score=a.get("score")) for a in doc["annotations"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise FormatError(path, f"malformed {FORMAT_NAME} document ({exc!r})") from None
     if doc.get("schema"):

@@ -20,7 +20,7 @@ from ..model import Annotation, Box, Comment, CommentState, Project, Reply, Revi
 from .errors import NotAProjectError, ProjectStoreError, SchemaVersionError
 
 APPLICATION_ID = 0x53574C42  # "SWLB" in PRAGMA application_id
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # Migrations: MIGRATIONS[v] upgrades a store at version v-1 to version v.
@@ -78,6 +78,10 @@ MIGRATIONS: dict[int, str] = {
         modified_s REAL NOT NULL DEFAULT 0
     );
     CREATE INDEX comments_by_track ON comments(track_token);
+    """,
+    4: """
+    ALTER TABLE tracks ADD COLUMN score REAL;
+    ALTER TABLE annotations ADD COLUMN score REAL;
     """,
 }
 
@@ -198,9 +202,9 @@ class ProjectStore:
     # -- reading ----------------------------------------------------------------------
     def read_tracks(self) -> list[Track]:
         rows = self._conn.execute("SELECT token, category, number, attributes, review_state, reviewed_by,"
-                                  " reviewed_s FROM tracks ORDER BY number")
-        return [Track(t, c, n, json.loads(a), ReviewState(r), by, when)
-                for t, c, n, a, r, by, when in rows]
+                                  " reviewed_s, score FROM tracks ORDER BY number")
+        return [Track(t, c, n, json.loads(a), ReviewState(r), by, when, score)
+                for t, c, n, a, r, by, when, score in rows]
 
     def read_comments(self) -> list[Comment]:
         rows = self._conn.execute(
@@ -212,7 +216,7 @@ class ProjectStore:
     def read_annotations(self) -> list[Annotation]:
         rows = self._conn.execute(
             "SELECT token, track_token, frame_index, cx, cy, cz, length, width, height, yaw,"
-            " attributes, source, review_state, reviewed_by, reviewed_s FROM annotations"
+            " attributes, source, review_state, reviewed_by, reviewed_s, score FROM annotations"
             " ORDER BY frame_index, token"
         )
         return [_row_to_annotation(r) for r in rows]
@@ -331,9 +335,9 @@ class ProjectStore:
                 assert isinstance(entity, Track)
                 c.execute(
                     "INSERT OR REPLACE INTO tracks(token, number, category, attributes, review_state,"
-                    " reviewed_by, reviewed_s) VALUES (?,?,?,?,?,?,?)",
+                    " reviewed_by, reviewed_s, score) VALUES (?,?,?,?,?,?,?,?)",
                     (entity.token, entity.number, entity.category, _json(dict(entity.attributes)),
-                     entity.review_state.value, entity.reviewed_by, entity.reviewed_s),
+                     entity.review_state.value, entity.reviewed_by, entity.reviewed_s, entity.score),
                 )
         elif entity is None:
             c.execute("DELETE FROM annotations WHERE token = ?", (token,))
@@ -343,11 +347,11 @@ class ProjectStore:
             c.execute(
                 "INSERT OR REPLACE INTO annotations(token, track_token, frame_index, cx, cy, cz,"
                 " length, width, height, yaw, attributes, source, review_state, modified_s,"
-                " reviewed_by, reviewed_s) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " reviewed_by, reviewed_s, score) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (entity.token, entity.track_token, entity.frame_index, *map(float, b.center_m),
                  *map(float, b.size_lwh_m), float(b.yaw_rad), _json(dict(entity.attributes)),
                  entity.source.value, entity.review_state.value, now_s, entity.reviewed_by,
-                 entity.reviewed_s),
+                 entity.reviewed_s, entity.score),
             )
 
     def history(self, limit: int = 50) -> list[tuple[float, str]]:
@@ -420,7 +424,7 @@ def _row_to_comment(row: tuple) -> Comment:
 
 def _row_to_annotation(row: tuple) -> Annotation:
     (token, track, frame, cx, cy, cz, length, width, height, yaw, attrs, source, review,
-     reviewed_by, reviewed_s) = row
+     reviewed_by, reviewed_s, score) = row
     return Annotation(
         token=token,
         track_token=track,
@@ -431,4 +435,5 @@ def _row_to_annotation(row: tuple) -> Annotation:
         review_state=ReviewState(review),
         reviewed_by=reviewed_by,
         reviewed_s=reviewed_s,
+        score=score,
     )

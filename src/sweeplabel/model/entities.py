@@ -37,6 +37,15 @@ def _frozen_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(sorted((attrs or {}).items()))
 
 
+def _checked_score(score: float | None) -> float | None:
+    if score is None:
+        return None
+    value = float(score)
+    if not 0.0 <= value <= 1.0:  # also refuses NaN
+        raise ValueError(f"score must be in [0, 1], got {score!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Track:
     """One physical object followed through the sequence.
@@ -52,11 +61,13 @@ class Track:
     review_state: ReviewState = ReviewState.UNREVIEWED
     reviewed_by: str = ""
     reviewed_s: float = 0.0
+    score: float | None = None  # machine confidence in [0, 1] (auto tracks); None = not scored
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attributes", _frozen_attrs(self.attributes))
         object.__setattr__(self, "review_state", ReviewState(self.review_state))
         object.__setattr__(self, "reviewed_s", float(self.reviewed_s))
+        object.__setattr__(self, "score", _checked_score(self.score))
 
     def evolve(self, **changes: Any) -> "Track":
         return replace(self, **changes)
@@ -75,9 +86,11 @@ class Annotation:
     review_state: ReviewState = ReviewState.UNREVIEWED
     reviewed_by: str = ""  # who set review_state last ("" = nobody yet)
     reviewed_s: float = 0.0  # when (seconds since the epoch; 0 = never)
+    score: float | None = None  # machine confidence in [0, 1] (auto boxes); None = not scored
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "attributes", _frozen_attrs(self.attributes))
+        object.__setattr__(self, "score", _checked_score(self.score))
         object.__setattr__(self, "source", Source(self.source))
         object.__setattr__(self, "reviewed_s", float(self.reviewed_s))
         object.__setattr__(self, "review_state", ReviewState(self.review_state))
