@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sweeplabel.assist.correction import GOOD_IOU, nudged, placement
 from sweeplabel.assist.interpolation import interpolate_track
 from sweeplabel.assist.metrics import LabeledBox, bev_iou, evaluate, iou_3d
 from sweeplabel.assist.object_view import points_about
@@ -38,7 +39,6 @@ from sweeplabel.model import Box, Project, Source, commands as cmd
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CLASSES = ("vehicle.car", "vehicle.cyclist", "human.pedestrian.adult")
-GOOD_IOU = 0.7
 KEY_IOUS = (GOOD_IOU, 0.9)
 
 
@@ -99,32 +99,6 @@ def print_quality(name: str, loaded: LoadedSequence, auto: list[AutoTrack], min_
 
 
 # -- effort ---------------------------------------------------------------------------------
-def _set_group(box: Box, gt: Box, group: str) -> Box:
-    if group == "centre":
-        return Box([gt.center_m[0], gt.center_m[1], box.center_m[2]], box.size_lwh_m, box.yaw_rad)
-    if group == "yaw":
-        return box.with_yaw(gt.yaw_rad)
-    if group == "size":
-        return box.with_size([gt.size_lwh_m[0], gt.size_lwh_m[1], box.size_lwh_m[2]])
-    return Box([box.center_m[0], box.center_m[1], gt.center_m[2]], [*box.size_lwh_m[:2], gt.size_lwh_m[2]],
-               box.yaw_rad)
-
-
-def nudged(box: Box, gt: Box, target_iou: float = GOOD_IOU) -> tuple[Box, int]:
-    """Greedy nudges (the one raising the 3D IoU most first) until IoU >= ``target_iou``."""
-    n = 0
-    while iou_3d(box, gt) < target_iou and n < 4:
-        box = max((_set_group(box, gt, g) for g in ("centre", "yaw", "size", "z")), key=lambda b: iou_3d(b, gt))
-        n += 1
-    return box, n
-
-
-def placement(gt: Box, default_lwh: np.ndarray) -> Box:
-    """A manual placement: drawn at the truth's footprint centre and heading, default size."""
-    bottom = gt.center_m[2] - gt.size_lwh_m[2] / 2
-    return Box([gt.center_m[0], gt.center_m[1], bottom + default_lwh[2] / 2], default_lwh, gt.yaw_rad)
-
-
 def manual_effort(visible: dict[int, Box], default_lwh: np.ndarray) -> int:
     frames = sorted(visible)
     box, n = nudged(placement(visible[frames[0]], default_lwh), visible[frames[0]])
