@@ -212,3 +212,27 @@ def test_cli_evaluate_json(shared_data, capsys):
     vehicles = next(g for g in out["groups"] if g["group"] == "vehicles" and g["criterion"] == "3d>=0.7")
     assert vehicles["precision"] == vehicles["recall"] == 1.0 and vehicles["tp"] >= 1
     assert out["correction_cost"]["total"] == 0
+
+
+def test_cli_evaluate_one_project_file(shared_data, tmp_path, capsys):
+    """A project file alone: its auto boxes against the boxes people made (here: the imported labels)."""
+    from sweeplabel.cli import main
+    from sweeplabel.io import open_project
+    from sweeplabel.model import commands as cmd
+
+    project_file = tmp_path / "object.sweeplabel"
+    opened = open_project(shared_data / "kitti_object", project_file)
+    try:
+        project = opened.project
+        car = next(a for a in project.annotations.values()
+                   if project.track(a.track_token).category == "vehicle.car")
+        project.execute(cmd.create_track(project, "vehicle.car", car.frame_index, car.box, source=Source.AUTO))
+        far = car.box.translated([0.0, 40.0, 0.0])  # left of the camera's view: ignored
+        project.execute(cmd.create_track(project, "vehicle.car", car.frame_index, far, source=Source.AUTO))
+    finally:
+        opened.close()
+    assert main(["evaluate", str(project_file), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    vehicles = next(g for g in out["groups"] if g["group"] == "vehicles" and g["criterion"] == "bev>=0.5")
+    assert (vehicles["tp"], vehicles["fp"], vehicles["ignored_predictions"]) == (1, 0, 1)
+    assert vehicles["fn"] >= 1  # the other labelled vehicles have no auto box
