@@ -318,8 +318,8 @@ class Evaluation:
         c = self.cost
         lines.append(f"correction: {c.total} actions ({c.deletes} deletes, {c.creates} creates = "
                      f"{c.create_actions} actions, {c.fixed_boxes} boxes fixed = {c.fix_actions} nudges, "
-                     f"{c.class_fixes} class fixes, {c.kept_good} kept as they are); by hand {c.manual} "
-                     f"-> {c.ratio:.2f}x fewer")
+                     f"{c.class_fixes} class fixes, {c.kept_good} kept as they are); by hand {c.manual}"
+                     + (f" -> {c.ratio:.2f}x fewer" if c.total else " -> nothing to correct"))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
