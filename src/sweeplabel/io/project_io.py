@@ -38,8 +38,13 @@ def default_project_path(sequence_path: Path) -> Path:
     sequence_path = Path(sequence_path).resolve()
     folder = sequence_path if sequence_path.is_dir() else sequence_path.parent
     name = sequence_path.stem if sequence_path.is_file() else sequence_path.name
+    beside = folder / f"{name}{PROJECT_SUFFIX}"
+    if sequence_path.is_dir() and not beside.exists():
+        found = sorted(sequence_path.glob(f"*{PROJECT_SUFFIX}"))
+        if len(found) == 1:  # the folder was renamed: its project keeps the old name
+            return found[0]
     if os.access(folder, os.W_OK):
-        return folder / f"{name}{PROJECT_SUFFIX}"
+        return beside
     digest = hashlib.sha1(str(sequence_path).encode()).hexdigest()[:10]
     data_dir = Path(platformdirs.user_data_dir("sweeplabel")) / "projects"
     data_dir.mkdir(parents=True, exist_ok=True)

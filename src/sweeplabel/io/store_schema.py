@@ -87,14 +87,22 @@ def check_project_file(path: Path) -> int:
         conn.close()
 
 
+FULL_CHECK_MAX_BYTES = 64 << 20  # below this size the thorough integrity_check is cheap
+
+
 def quick_check(conn: sqlite3.Connection, path: Path) -> None:
-    """``PRAGMA quick_check``: refuse a damaged file with a clear message."""
+    """``PRAGMA quick_check`` (``integrity_check`` for files up to 64 MiB, which also
+    compares indexes with their tables): refuse a damaged file with a clear message."""
     try:
-        rows = [str(r[0]) for r in conn.execute("PRAGMA quick_check(5)")]
+        pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+        page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        pragma = "integrity_check" if pages * page_size <= FULL_CHECK_MAX_BYTES else "quick_check"
+        rows = [str(r[0]) for r in conn.execute(f"PRAGMA {pragma}(5)")]
     except sqlite3.Error as exc:
         raise damaged(path, exc) from exc
     if rows != ["ok"]:
-        raise damaged(path, "; ".join(rows))
+        text = "; ".join(" ".join(r.split()) for r in rows if "in database main" not in r)
+        raise damaged(path, text)
 
 
 def migrate(conn: sqlite3.Connection, from_version: int, path: Path,
