@@ -39,6 +39,7 @@ from .store_schema import (  # noqa: F401 - re-exported
     SQLITE_MAGIC,
     check_header,
     check_project_file,
+    cannot_open,
     check_tables,
     connect,
     damaged,
@@ -200,7 +201,7 @@ class ProjectStore:
             conn = connect(path)
         except sqlite3.Error as exc:
             lock.release()
-            raise damaged(path, exc) from exc
+            raise cannot_open(path, exc) from exc
         try:
             version = read_version(conn, path)
             quick_check(conn, path)
@@ -224,7 +225,7 @@ class ProjectStore:
         try:
             conn = connect(path, read_only=True)
         except sqlite3.Error as exc:
-            raise damaged(path, exc) from exc
+            raise cannot_open(path, exc) from exc
         try:
             version = read_version(conn, path)
             quick_check(conn, path)
@@ -466,6 +467,8 @@ def _reason(exc: sqlite3.Error) -> str:
         return f"{text} (the file or its folder is read-only)"
     if "locked" in text:
         return f"{text} (another program holds the file)"
+    if "disk I/O error" in text:
+        return f"{text} (the file cannot be written: read-only, removed, or a failing disk)"
     return text
 
 

@@ -65,8 +65,9 @@ class ProjectLock:
             try:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as exc:
-                raise ProjectStoreError(project_path, f"cannot create its lock file {path.name}: "
-                                                      f"{exc.strerror}") from exc
+                raise ProjectStoreError(project_path, f"cannot be opened for editing: cannot create its lock "
+                                                      f"file {path.name} ({exc.strerror}; is the folder "
+                                                      "read-only?)") from exc
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

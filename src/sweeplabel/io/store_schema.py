@@ -7,6 +7,7 @@ version number that lags behind the tables never breaks an open."""
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -33,12 +34,38 @@ def connect(path: Path, read_only: bool = False, timeout_s: float = 2.0) -> sqli
     if read_only:
         uri = Path(path).resolve().as_uri() + "?mode=ro"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=timeout_s)
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+        except sqlite3.OperationalError:
+            if os.access(Path(path).resolve().parent, os.W_OK) and not _immutable(Path(path).parent):
+                raise
+            # a WAL file in a folder nobody can write: no -shm can exist, so no writer either
+            conn.close()
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False, timeout=timeout_s)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=timeout_s)
     conn.execute("PRAGMA foreign_keys = ON")
     if not read_only:
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def _immutable(folder: Path) -> bool:
+    """A folder where no file can be created (read-only mount, chattr +i; root ignores modes)."""
+    probe = folder / f".sweeplabel-probe-{os.getpid()}"
+    try:
+        probe.touch()
+    except OSError:
+        return True
+    probe.unlink(missing_ok=True)
+    return False
+
+
+def cannot_open(path: Path, exc: BaseException) -> ProjectStoreError:
+    """Opening failed for another reason than damage (permissions, a full or read-only disk)."""
+    return ProjectStoreError(path, f"cannot open the project file ({exc}): is it or its folder read-only, "
+                                   "or the disk full?")
 
 
 def check_header(path: Path) -> None:
@@ -80,7 +107,7 @@ def check_project_file(path: Path) -> int:
     try:
         conn = connect(path, read_only=True)
     except sqlite3.Error as exc:
-        raise damaged(path, exc) from exc
+        raise cannot_open(path, exc) from exc
     try:
         return read_version(conn, path)
     finally:
