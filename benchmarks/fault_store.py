@@ -4,6 +4,7 @@
 Edits: a child edits as fast as it can and prints each step after it returned (i.e.
 committed); it is killed after a random number of steps; intact = the file passes
 `PRAGMA integrity_check` and holds every reported step with its last value.
+Two writers: a second open while a child edits.
 Import: a child runs `sweeplabel import` and is killed at a random point of it;
 good = nothing at the final name, or the complete project (every box).
 
@@ -122,6 +123,26 @@ def main() -> None:
         good = sum(n for k, n in counts.items() if k != "PARTIAL")
         print(f"SIGKILL during import ({full_s:.1f} s uninterrupted, {complete} boxes): {good}/{args.runs} "
               f"nothing or complete; " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+        print(two_writers(tmp / "two.sweeplabel"))
+
+
+def two_writers(path: Path) -> str:
+    """A edits; B opens the same project meanwhile: B is refused with who and since."""
+    from sweeplabel.io.store_lock import ProjectLockedError
+
+    ProjectStore.create(path, {"sequence_path": "mem"}).close()
+    child = subprocess.Popen([sys.executable, "-c", EDIT_CHILD, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        child.stdout.readline()
+        try:
+            ProjectStore.open(path).close()
+        except ProjectLockedError as exc:
+            return f"two writers: the second is refused: {exc.message}"
+        return "two writers: the second was NOT refused"
+    finally:
+        child.kill()
+        child.wait()
 
 
 if __name__ == "__main__":
