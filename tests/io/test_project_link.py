@@ -106,3 +106,38 @@ def test_check_reads_a_project_another_process_is_editing_and_changes_nothing(st
         assert project_file.read_bytes() == before
     finally:
         writer.close()
+
+
+def test_an_old_project_in_a_copied_folder_opens_the_copy(street, tmp_path):
+    edit_once(street, 101.0)
+    conn = sqlite3.connect(street / "street.sweeplabel")
+    conn.execute("DELETE FROM meta WHERE key = 'sequence_relpath'")
+    conn.commit()
+    conn.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(street, copy)
+    opened = open_project(copy)
+    try:
+        assert opened.store.path == copy / "street.sweeplabel"
+        assert opened.store.meta()["sequence_path"] == str(copy.resolve())
+    finally:
+        opened.close()
+
+
+def test_check_never_migrates_an_older_project(street, tmp_path):
+    edit_once(street, 101.0)
+    project_file = street / "street.sweeplabel"
+    conn = sqlite3.connect(project_file)  # back to schema 3: no score columns
+    conn.execute("ALTER TABLE tracks DROP COLUMN score")
+    conn.execute("ALTER TABLE annotations DROP COLUMN score")
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    before = project_file.read_bytes()
+    for args in (["check", str(project_file), "--no-points"],
+                 ["report", str(project_file), str(tmp_path / "r.html"), "--no-points"]):
+        result = subprocess.run([sys.executable, "-m", "sweeplabel.cli", *args], capture_output=True,
+                                text=True, timeout=120)
+        assert "Traceback" not in result.stderr, result.stderr
+    assert (tmp_path / "r.html").is_file()
+    assert project_file.read_bytes() == before  # still schema 3, byte for byte

@@ -48,6 +48,8 @@ def resolve_dataset(project_path: Path, meta: dict[str, str], requested: Path | 
     req = Path(requested).resolve()
     if any(req == p.resolve() for p in recorded):
         return req, True
+    if Path(project_path).resolve().parent == req and not meta.get("sequence_relpath"):
+        return req, False  # an older project inside a moved or copied dataset folder
     if existing:
         raise ProjectStoreError(
             project_path, f"belongs to the dataset {existing[0]}, not {requested}: open {existing[0]}, "
