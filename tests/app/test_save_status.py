@@ -156,3 +156,35 @@ def test_a_read_only_file_says_not_saved_and_recovers(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "all changes saved" in win.windowTitle(), timeout=5000)
     assert stored_tracks(store.path) == 2
     win.close()
+
+
+def test_a_drag_on_an_interpolated_track_is_one_transaction(tmp_path):
+    """The editor's drag re-interpolates the track at every move (three commands per
+    move); the store writes the finished drag once, with one history row."""
+    from sweeplabel.app.assist_ops import execute_edit
+    from sweeplabel.assist.interpolation import interpolate_track
+    from sweeplabel.model import Source
+
+    project = make_scene_project()
+    track = next(iter(project.tracks))
+    middle = project.annotation_at(track, 1)
+    project.execute(cmd.delete_annotations(project, [middle.token]))
+    project.execute(cmd.put_annotations(project, [(track, 2, Box(car_center_m(2), CAR_SIZE_LWH_M))], Source.MANUAL))
+    project.execute(interpolate_track(project, track))
+    assert project.annotation_at(track, 1).source == Source.INTERPOLATED
+    store = ProjectStore.create(tmp_path / "p.sweeplabel", {"sequence_path": "mem"}, project)
+    store.attach(project)
+    rows = len(store.history(1000))
+    key = project.annotation_at(track, 0)
+    for i in range(1, 16):  # 15 mouse moves
+        box = key.box.translated([0.1 * i, 0, 0])
+        execute_edit(project, cmd.set_box(project, key.token, box, merge_key="drag", text="Drag box"))
+    assert len(store.history(1000)) == rows  # nothing half-finished written
+    project.undo.end_merge()
+    assert len(store.history(1000)) == rows + 1
+    with ProjectStore.open(store.path, read_only=True) as reader:
+        saved = {a.token: a for a in reader.read_annotations()}
+    assert saved[key.token].box.center_m[0] == pytest.approx(key.box.center_m[0] + 1.5)
+    moved = project.annotation_at(track, 1)
+    assert saved[moved.token].box == moved.box  # the re-interpolated box went with it
+    store.close()
