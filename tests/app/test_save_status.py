@@ -188,3 +188,26 @@ def test_a_drag_on_an_interpolated_track_is_one_transaction(tmp_path):
     moved = project.annotation_at(track, 1)
     assert saved[moved.token].box == moved.box  # the re-interpolated box went with it
     store.close()
+
+
+def test_a_read_only_project_says_so_and_quitting_offers_a_copy(qtbot, tmp_path):
+    from sweeplabel.io import open_project
+    from sweeplabel.io.synthetic import generate_sequence
+
+    seq = generate_sequence(tmp_path / "seq", frames=2, beams=32, seed=1)
+    open_project(seq).close()
+    opened = open_project(seq, read_only=True)  # e.g. while another sweeplabel edits it
+    win = MainWindow(opened.project, opened.store, owned=opened)
+    qtbot.addWidget(win)
+    assert "READ-ONLY — NOT SAVED" in win.windowTitle() and win.save_status.banner.isVisibleTo(win)
+    p = opened.project
+    p.execute(cmd.create_track(p, "vehicle.car", 0, Box([3, 3, 1], [4, 2, 1.5])))
+    assert "NOT SAVED" in win.windowTitle()
+    copy = tmp_path / "mine.sweeplabel"
+    win.save_status.ask_unsaved = lambda reason: QMessageBox.StandardButton.Save
+    win.save_status.ask_copy_path = lambda: str(copy)
+    win.show()
+    win.close()
+    assert not win.isVisible()
+    assert stored_tracks(copy) == len(p.tracks)
+    assert stored_tracks(opened.store.path) == len(p.tracks) - 1

@@ -365,3 +365,19 @@ def test_the_next_step_commits_an_unfinished_drag_first(tmp_path):
     assert [t for _, t in store.history(2)] == ["Set attributes", "Edit box"]
     assert len(store.history(1000)) == rows_before + 2
     store.close()
+
+
+def test_a_file_locked_by_another_program_is_reported_and_saved_once_free(tmp_path):
+    path = tmp_path / "p.sweeplabel"
+    make_store(path)
+    project, store = attached(path)
+    other = sqlite3.connect(path, isolation_level=None)  # e.g. a database browser writing
+    other.execute("BEGIN EXCLUSIVE")
+    project.execute(cmd.create_track(project, "vehicle.car", 4, Box([0, 0, 0], [4, 2, 1.5])))
+    assert store.save_error is not None and "locked" in str(store.save_error)
+    assert store.has_unsaved_changes
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.retry() and store.save_error is None
+    store.close()
+    assert len(load(path).tracks) == 4

@@ -474,7 +474,7 @@ class MainWindow(QMainWindow):
         if self.store is None:
             state = "not saved (no project file)"
         elif self.save_status.not_saved:
-            state = "NOT SAVED"
+            state = self.save_status.title_state()
         elif self.store.has_unsaved_changes:
             state = "saving…"
         else:

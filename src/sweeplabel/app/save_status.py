@@ -47,23 +47,27 @@ class SaveStatus(QObject):
             store.on_save_failed.append(self._on_failed)
             if store.save_error is not None:
                 self._on_failed(store.save_error)
+            elif store.read_only:
+                self.label.setText("READ-ONLY — changes are NOT SAVED (save a copy to keep them)")
+                self.banner.show()
 
     # -- state ----------------------------------------------------------------------
     @property
     def not_saved(self) -> bool:
         """A save failed and changes are still only in memory."""
-        return self.store is not None and self.store.save_error is not None
+        return self.store is not None and (self.store.save_error is not None or self.store.read_only)
 
-    def title_state(self, default: str) -> str:
-        """What the title says about saving (``default`` when all is well)."""
-        return "NOT SAVED" if self.not_saved else default
+    def title_state(self) -> str:
+        """What the title says while not saved."""
+        return "READ-ONLY — NOT SAVED" if self.store is not None and self.store.read_only else "NOT SAVED"
 
     def _on_failed(self, error: ProjectStoreError) -> None:
-        self.label.setText(f"NOT SAVED — {error.message}. Your work is kept in memory; "
-                           f"retrying every {self.timer.interval() // 1000} s.")
+        read_only = self.store is not None and self.store.read_only
+        then = "save a copy to keep it." if read_only else f"retrying every {max(1, self.timer.interval() // 1000)} s."
+        self.label.setText(f"NOT SAVED — {error.message}. Your work is kept in memory; {then}")
         self.label.setToolTip(str(error))
         self.banner.show()
-        if not self.timer.isActive():
+        if not self.timer.isActive() and not (self.store is not None and self.store.read_only):
             self.timer.start()
         self.changed.emit()
 
@@ -89,7 +93,7 @@ class SaveStatus(QObject):
     def confirm_close(self) -> bool:
         """May the window close? Saves what it can; when changes remain unsaved, asks
         whether to save a copy elsewhere, quit without saving, or stay."""
-        if self.store is None or self.store.read_only:
+        if self.store is None:
             return True
         project = getattr(self.window, "project", None)
         if project is not None:

@@ -100,7 +100,7 @@ def _open_existing(project_path: Path, requested: Path | None, read_only: bool) 
         store.load_into(project)
         if not read_only:
             _rebind(store, meta, seq_path)
-            store.attach(project)
+        store.attach(project)  # read-only: edits stay pending (save_copy keeps them), saving says why not
     except Exception:
         store.close()
         raise

@@ -29,7 +29,7 @@ def damaged(path: Path, exc: BaseException) -> ProjectStoreError:
                                    "restore it from a backup or a saved copy")
 
 
-def connect(path: Path, read_only: bool = False, timeout_s: float = 2.0) -> sqlite3.Connection:
+def connect(path: Path, read_only: bool = False, timeout_s: float = 1.0) -> sqlite3.Connection:
     """A connection with foreign keys on; ``read_only`` opens with ``mode=ro`` (never writes)."""
     if read_only:
         uri = Path(path).resolve().as_uri() + "?mode=ro"
