@@ -8,7 +8,7 @@ Two writers: a second open while a child edits.
 Import: a child runs `sweeplabel import` and is killed at a random point of it;
 good = nothing at the final name, or the complete project (every box).
 
-Usage: .venv/bin/python benchmarks/fault_store.py [--runs 20] [--seed 0]"""
+Usage: .venv/bin/python benchmarks/fault_store.py [--runs 20] [--seed 0] [--open-boxes 200000]"""
 
 from __future__ import annotations
 
@@ -96,7 +96,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--open-boxes", type=int, default=0,
+                        help="only measure the checks on open for a project of this many boxes")
     args = parser.parse_args()
+    if args.open_boxes:
+        open_cost(args.open_boxes)
+        return
     rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -124,6 +129,34 @@ def main() -> None:
         print(f"SIGKILL during import ({full_s:.1f} s uninterrupted, {complete} boxes): {good}/{args.runs} "
               f"nothing or complete; " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
         print(two_writers(tmp / "two.sweeplabel"))
+
+
+def open_cost(n_boxes: int) -> None:
+    """What the checks on open (integrity_check, tables) cost next to reading the boxes."""
+    import sqlite3
+
+    with tempfile.TemporaryDirectory() as tmp_name:
+        path = Path(tmp_name) / "big.sweeplabel"
+        ProjectStore.create(path, {}).close()
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO tracks(token, number, category) VALUES (?, ?, ?)",
+                         [(f"t{i}", i, "vehicle.car") for i in range(2000)])
+        conn.executemany("INSERT INTO annotations(token, track_token, frame_index, cx, cy, cz, length, width,"
+                         " height, yaw, source, review_state) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                         [(f"a{i}", f"t{i % 2000}", i // 2000, float(i), 2.0, 0.5, 4, 2, 1.5, 0.1, "manual",
+                           "unreviewed") for i in range(n_boxes)])
+        conn.execute("COMMIT")
+        conn.close()
+        t0 = time.perf_counter()
+        store = ProjectStore.open(path)
+        t1 = time.perf_counter()
+        n = len(store.read_annotations())
+        t2 = time.perf_counter()
+        store.close()
+        size_mb = path.stat().st_size / 1e6
+    print(f"open with checks ({size_mb:.0f} MB, {n} boxes): {1e3 * (t1 - t0):.0f} ms; "
+          f"reading the boxes: {1e3 * (t2 - t1):.0f} ms")
 
 
 def two_writers(path: Path) -> str:
