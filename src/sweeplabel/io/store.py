@@ -18,12 +18,15 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from ..model import Annotation, Comment, ModelError, Project, Track
 from .errors import ProjectStoreError
 from .store_lock import ProjectLock
-from .store_write import Pending, all_entities as _all_entities, write_step as _write_step, write_pending as _write_pending
+from .store_write import Pending
+from .store_write import all_entities as _all_entities
+from .store_write import write_pending as _write_pending
+from .store_write import write_step as _write_step
 from .store_rows import (
     ANNOTATION_COLUMNS,
     COMMENT_COLUMNS,
