@@ -56,3 +56,20 @@ def test_killed_import_leaves_nothing_or_the_complete_project(seq, tmp_path):
         assert again.returncode == 0, again.stderr  # a re-import finishes the job
         assert boxes_at(project) == complete
     assert None in outcomes  # some kills did land during the import
+
+
+def test_import_onto_a_full_disk_is_one_clear_error_and_leaves_nothing(seq, tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {mounted.stderr.decode().strip()}")
+    try:
+        project = disk / "p.sweeplabel"
+        result = subprocess.run(import_cmd(seq, project), capture_output=True, text=True, timeout=120)
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert str(project) in result.stderr and "full" in result.stderr
+        assert not project.exists() and not list(disk.glob("*.creating*"))
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
