@@ -16,7 +16,7 @@ from support import make_sequence
 
 def reload(path: Path) -> Project:
     p = Project(make_sequence(10))
-    with ProjectStore.open(path) as store:
+    with ProjectStore.open(path, read_only=True) as store:  # beside the open writer
         store.load_into(p)
     return p
 

@@ -26,6 +26,7 @@ from .frame_loader import FrameLoader
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.subviews import SubViews
 from .review import ReviewMode, review_slots
+from .save_status import SaveStatus, close_quietly
 from .render_view import RenderView
 from .shortcuts_dialog import ShortcutsDialog
 from .view_tools import ViewTools
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setFormat("loading %p%")
         self.progress_bar.hide()
         self.statusBar().addPermanentWidget(self.progress_bar)
+        self.save_status = SaveStatus(self, store)  # "NOT SAVED" banner, retries, copy on quit
         self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
         self.actions_by_id = make_actions(self, ALL_ACTIONS, self._slots(), self.keymap)
         self._build_toolbars()
@@ -399,6 +401,9 @@ class MainWindow(QMainWindow):
         self.properties.attribute_edited.connect(self.editor.set_attribute)
         self.subviews.box_edited.connect(lambda box, key: self.editor.set_box(self.scene.to_world(box), key, "Drag box"))
         self.subviews.drag_finished.connect(self.editor.end_merge)
+        self.save_status.changed.connect(self._update_title)
+        for spin in self.properties.spins.values():  # a typed value is a finished step
+            spin.editingFinished.connect(self.editor.end_merge)
         self.display_bar.options_changed.connect(self.set_display_options)
         self.display_bar.finished.connect(self.view.setFocus)
         self.properties.finished.connect(self.view.setFocus)
@@ -468,6 +473,8 @@ class MainWindow(QMainWindow):
         name = self.store.path.name if self.store is not None else self.project.sequence.name
         if self.store is None:
             state = "not saved (no project file)"
+        elif self.save_status.not_saved:
+            state = self.save_status.title_state()
         elif self.store.has_unsaved_changes:
             state = "saving…"
         else:
@@ -492,6 +499,10 @@ class MainWindow(QMainWindow):
         if self._closed:
             super().closeEvent(event)
             return
+        if not self.save_status.confirm_close():  # unsaved work: copy elsewhere, discard or stay
+            event.ignore()
+            return
+        self.save_status.detach()
         self._closed = True
         self.timeline.set_playing(False)
         QApplication.instance().removeEventFilter(self._key_filter)
@@ -500,6 +511,5 @@ class MainWindow(QMainWindow):
         self.review.shutdown()
         self.assist.shutdown()
         self.view.release()
-        if self.owned is not None:
-            self.owned.close()
+        close_quietly(self.owned)  # the user chose: a failing final save raises no more
         super().closeEvent(event)

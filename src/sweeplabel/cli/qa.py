@@ -36,14 +36,15 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def _loaded(path: Path) -> Iterator[tuple[object, object]]:
-    """(project, settings): a project file is opened read-mostly; a dataset is read into
+    """(project, settings): a project file is opened read-only (``mode=ro``: never
+    migrated or changed, readable while an editor holds it); a dataset is read into
     memory (no project file is created beside it)."""
     from ..assist.checks import CheckSettings, load_settings
     from ..io import open_project, read_sequence
     from ..model import Project
 
     if path.suffix == PROJECT_SUFFIX and path.is_file():
-        opened = open_project(path)
+        opened = open_project(path, read_only=True)
         try:
             yield opened.project, load_settings(opened.store)
         finally:

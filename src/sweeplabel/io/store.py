@@ -2,26 +2,55 @@
 
 The store listens to the project's signals, collects the changed entities and
 writes them in one transaction each time the undo stack reports a finished step
-(push, macro end, undo, redo). Killing the process loses at most the step in flight.
+(push outside a merge run, end of a drag, macro end, undo, redo). Killing the
+process loses at most the step in flight.
+
+Opening checks the file (``PRAGMA quick_check``, the tables) and takes the
+project's lock (one writer, see ``store_lock``); ``read_only=True`` opens with
+``mode=ro`` and never migrates in place. A failed save keeps the changes pending
+(retried on the next step or by ``retry()``) and is reported through
+``on_save_failed``; it never raises inside the undo stack's signal.
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import numpy as np
-
-from .. import __version__
-from ..model import Annotation, Box, Comment, CommentState, Project, Reply, ReviewState, Source, Track
-from .errors import NotAProjectError, ProjectStoreError, SchemaVersionError
-
-APPLICATION_ID = 0x53574C42  # "SWLB" in PRAGMA application_id
-SCHEMA_VERSION = 4
-SQLITE_MAGIC = b"SQLite format 3\x00"
+from ..model import Annotation, Comment, ModelError, Project, Track
+from .errors import ProjectStoreError
+from .store_lock import ProjectLock
+from .store_write import Pending
+from .store_write import all_entities as _all_entities
+from .store_write import write_pending as _write_pending
+from .store_write import write_step as _write_step
+from .store_rows import (
+    ANNOTATION_COLUMNS,
+    COMMENT_COLUMNS,
+    TRACK_COLUMNS,
+    read_rows,
+    row_to_annotation,
+    row_to_comment,
+    row_to_track,
+)
+from .store_schema import (  # noqa: F401 - re-exported
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    SQLITE_MAGIC,
+    check_header,
+    check_project_file,
+    cannot_open,
+    check_tables,
+    connect,
+    damaged,
+    expected_columns,
+    migrate,
+    quick_check,
+    read_version,
+)
 
 # Migrations: MIGRATIONS[v] upgrades a store at version v-1 to version v.
 MIGRATIONS: dict[int, str] = {
@@ -86,100 +115,150 @@ MIGRATIONS: dict[int, str] = {
 }
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=_json_default)
+_EXPECTED: dict[str, set[str]] | None = None
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"attribute value of type {type(value).__name__} cannot be stored")
+def _expected() -> dict[str, set[str]]:
+    global _EXPECTED
+    if _EXPECTED is None:
+        _EXPECTED = expected_columns(MIGRATIONS)
+    return _EXPECTED
 
 
-def check_project_file(path: Path) -> int:
-    """Return the schema version of a project file, or raise without changing it."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(100)
-    except OSError as exc:
-        raise ProjectStoreError(path, f"cannot read: {exc.strerror}") from exc
-    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
-        raise NotAProjectError(path, "not a sweeplabel project (expected an SQLite file)", offset=0)
-    app_id = int.from_bytes(head[68:72], "big")
-    if app_id != APPLICATION_ID:
-        raise NotAProjectError(
-            path, f"an SQLite file but not a sweeplabel project (application_id {app_id:#x})", offset=68
-        )
-    version = int.from_bytes(head[60:64], "big")  # PRAGMA user_version
-    if version > SCHEMA_VERSION:
-        raise SchemaVersionError(
-            path,
-            f"written by a newer sweeplabel (project schema {version}, this is {__version__} "
-            f"with schema {SCHEMA_VERSION}); upgrade sweeplabel to open it",
-            offset=60,
-        )
-    return version
+def _migrate(conn: sqlite3.Connection, from_version: int, path: Path) -> None:
+    migrate(conn, from_version, path, MIGRATIONS)
 
 
 class ProjectStore:
     """One open project file. Use ``create`` or ``open``, then ``attach(project)``."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool = False,
+                 lock: ProjectLock | None = None) -> None:
         self.path = path
         self._conn = conn
-        self._pending: dict[str, tuple[str, Track | Annotation | Comment | None]] = {}
+        self.read_only = read_only
+        self._lock = lock
+        self._pending: Pending = {}
         self._project: Project | None = None
         self.saved_at_s: float | None = None
+        self.save_error: ProjectStoreError | None = None  # the last failed save (None: saved)
         self.on_saved: list[Callable[[], None]] = []
+        self.on_save_failed: list[Callable[[ProjectStoreError], None]] = []
 
     # -- open / create --------------------------------------------------------------
     @classmethod
-    def create(cls, path: Path, meta: dict[str, str]) -> "ProjectStore":
-        """Create a new project file (fails if the path exists)."""
+    def create(cls, path: Path, meta: dict[str, str], project: Project | None = None) -> "ProjectStore":
+        """Create a new project file (fails if the path exists), with ``project``'s labels
+        when given. It is built under a temporary name and renamed when complete, so a
+        crash leaves either nothing or the complete project at ``path``."""
+        from .. import __version__
+
         path = Path(path)
         if path.exists():
             raise ProjectStoreError(path, "exists already; open it instead of creating it")
+        lock = ProjectLock.acquire(path)
         tmp = path.with_name(path.name + ".creating")
-        tmp.unlink(missing_ok=True)
-        conn = _connect(tmp)
         try:
-            with conn:
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            _migrate(conn, 0, tmp)
-            with conn:
-                conn.executemany(
-                    "INSERT INTO meta(key, value) VALUES (?, ?)",
-                    sorted({**meta, "created_with": __version__}.items()),
-                )
-            conn.execute("PRAGMA journal_mode = DELETE")  # single file for the rename
-        finally:
-            conn.close()
-        tmp.replace(path)
-        return cls.open(path)
+            for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+            conn = connect(tmp)
+            try:
+                with conn:
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                _migrate(conn, 0, tmp)
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany("INSERT INTO meta(key, value) VALUES (?, ?)",
+                                 sorted({**meta, "created_with": __version__}.items()))
+                if project is not None:
+                    _write_pending(conn, _all_entities(project), project, time.time())
+                conn.execute("COMMIT")
+                conn.execute("PRAGMA journal_mode = DELETE")  # single file for the rename
+            except sqlite3.Error as exc:
+                raise ProjectStoreError(path, f"could not create the project: {exc}") from exc
+            finally:
+                conn.close()
+            _fsync(tmp)
+            tmp.replace(path)
+            _fsync_dir(path.parent)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            lock.release()
+            raise
+        return cls._open_locked(path, lock)
 
     @classmethod
-    def open(cls, path: Path) -> "ProjectStore":
-        """Open an existing project, upgrading an older schema in one transaction."""
+    def open(cls, path: Path, read_only: bool = False) -> "ProjectStore":
+        """Open an existing project, upgrading an older schema in one transaction.
+
+        ``read_only``: no lock, no migration in place (an older schema is upgraded in a
+        copy in memory), every write raises."""
         path = Path(path)
-        version = check_project_file(path)
-        conn = _connect(path)
+        if read_only:
+            return cls._open_read_only(path)
+        check_project_file(path)
+        return cls._open_locked(path, ProjectLock.acquire(path))
+
+    @classmethod
+    def _open_locked(cls, path: Path, lock: ProjectLock) -> "ProjectStore":
         try:
+            conn = connect(path)
+        except sqlite3.Error as exc:
+            lock.release()
+            raise cannot_open(path, exc) from exc
+        try:
+            version = read_version(conn, path)
+            quick_check(conn, path)
             if version < SCHEMA_VERSION:
                 _migrate(conn, version, path)
+            check_tables(conn, path, _expected())
             conn.execute("PRAGMA journal_mode = WAL")
-        except Exception:
+        except sqlite3.Error as exc:
+            conn.close()
+            lock.release()
+            raise damaged(path, exc) from exc
+        except BaseException:
+            conn.close()
+            lock.release()
+            raise
+        return cls(path, conn, lock=lock)
+
+    @classmethod
+    def _open_read_only(cls, path: Path) -> "ProjectStore":
+        check_header(path)
+        try:
+            conn = connect(path, read_only=True)
+        except sqlite3.Error as exc:
+            raise cannot_open(path, exc) from exc
+        try:
+            version = read_version(conn, path)
+            quick_check(conn, path)
+            if version < SCHEMA_VERSION:
+                mem = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+                conn.backup(mem)
+                conn.close()
+                conn = mem
+                _migrate(conn, version, path)
+            check_tables(conn, path, _expected())
+        except sqlite3.Error as exc:
+            conn.close()
+            raise damaged(path, exc) from exc
+        except BaseException:
             conn.close()
             raise
-        return cls(path, conn)
+        return cls(path, conn, read_only=True)
 
     def close(self) -> None:
-        if self._project is not None:
-            self.flush()
+        """Save what is pending and close; raises ``ProjectStoreError`` when that save
+        fails (the file is closed all the same)."""
+        try:
+            if self._project is not None and not self.read_only:
+                self.flush()
+        finally:
             self.detach()
-        self._conn.close()
+            self._conn.close()
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     def __enter__(self) -> "ProjectStore":
         return self
@@ -189,11 +268,21 @@ class ProjectStore:
 
     # -- meta -----------------------------------------------------------------------
     def meta(self) -> dict[str, str]:
-        return dict(self._conn.execute("SELECT key, value FROM meta"))
+        try:
+            rows = self._conn.execute("SELECT key, value FROM meta").fetchall()
+        except sqlite3.Error as exc:
+            raise damaged(self.path, exc) from exc
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in rows):
+            raise ProjectStoreError(self.path, "the project file is damaged: table meta holds non-text values")
+        return dict(rows)
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._conn:
-            self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        self._writable()
+        try:
+            with self._conn:
+                self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+        except sqlite3.Error as exc:
+            raise ProjectStoreError(self.path, f"could not save {key!r}: {exc}") from exc
 
     @property
     def schema_version(self) -> int:
@@ -201,63 +290,49 @@ class ProjectStore:
 
     # -- reading ----------------------------------------------------------------------
     def read_tracks(self) -> list[Track]:
-        rows = self._conn.execute("SELECT token, category, number, attributes, review_state, reviewed_by,"
-                                  " reviewed_s, score FROM tracks ORDER BY number")
-        return [Track(t, c, n, json.loads(a), ReviewState(r), by, when, score)
-                for t, c, n, a, r, by, when, score in rows]
+        return read_rows(self._conn, self.path, "tracks", f"SELECT {TRACK_COLUMNS} FROM tracks ORDER BY number",
+                         row_to_track)
 
     def read_comments(self) -> list[Comment]:
-        rows = self._conn.execute(
-            "SELECT token, text, author, created_s, frame_index, track_token, annotation_token,"
-            " px, py, pz, state, replies, resolved_by, resolved_s FROM comments ORDER BY created_s, token"
-        )
-        return [_row_to_comment(r) for r in rows]
+        return read_rows(self._conn, self.path, "comments",
+                         f"SELECT {COMMENT_COLUMNS} FROM comments ORDER BY created_s, token", row_to_comment)
 
     def read_annotations(self) -> list[Annotation]:
-        rows = self._conn.execute(
-            "SELECT token, track_token, frame_index, cx, cy, cz, length, width, height, yaw,"
-            " attributes, source, review_state, reviewed_by, reviewed_s, score FROM annotations"
-            " ORDER BY frame_index, token"
-        )
-        return [_row_to_annotation(r) for r in rows]
+        return read_rows(self._conn, self.path, "annotations",
+                         f"SELECT {ANNOTATION_COLUMNS} FROM annotations ORDER BY frame_index, token",
+                         row_to_annotation)
 
     def load_into(self, project: Project) -> None:
-        """Fill an empty project with the stored labels."""
-        project.load(self.read_tracks(), self.read_annotations(), self.read_comments())
+        """Fill an empty project with the stored labels (a damaged store: ``ProjectStoreError``)."""
+        tracks, anns, comments = self.read_tracks(), self.read_annotations(), self.read_comments()
+        try:
+            project.load(tracks, anns, comments)
+        except ModelError as exc:
+            raise ProjectStoreError(self.path, f"the project file is damaged: {exc}") from None
 
     # -- writing ----------------------------------------------------------------------
     def attach(self, project: Project) -> None:
         """Persist every finished edit of ``project`` from now on."""
-        ev = project.events
-        ev.track_added.connect(self._on_track)
-        ev.track_changed.connect(self._on_track_changed)
-        ev.track_removed.connect(self._on_track_removed)
-        ev.annotation_added.connect(self._on_ann)
-        ev.annotation_changed.connect(self._on_ann_changed)
-        ev.annotation_removed.connect(self._on_ann_removed)
-        ev.comment_added.connect(self._on_comment)
-        ev.comment_changed.connect(self._on_comment_changed)
-        ev.comment_removed.connect(self._on_comment_removed)
-        project.undo.committed.connect(self.flush)
+        for sig, slot in self._slots(project):
+            sig.connect(slot)
+        project.undo.committed.connect(self._on_committed)
         self._project = project
 
     def detach(self) -> None:
         if self._project is None:
             return
-        ev = self._project.events
-        for sig in (ev.track_added, ev.track_changed, ev.track_removed, ev.annotation_added,
-                    ev.annotation_changed, ev.annotation_removed):
-            sig.disconnect(self._on_track, missing_ok=True)
-            sig.disconnect(self._on_track_changed, missing_ok=True)
-            sig.disconnect(self._on_track_removed, missing_ok=True)
-            sig.disconnect(self._on_ann, missing_ok=True)
-            sig.disconnect(self._on_ann_changed, missing_ok=True)
-            sig.disconnect(self._on_ann_removed, missing_ok=True)
-        ev.comment_added.disconnect(self._on_comment, missing_ok=True)
-        ev.comment_changed.disconnect(self._on_comment_changed, missing_ok=True)
-        ev.comment_removed.disconnect(self._on_comment_removed, missing_ok=True)
-        self._project.undo.committed.disconnect(self.flush, missing_ok=True)
+        for sig, slot in self._slots(self._project):
+            sig.disconnect(slot, missing_ok=True)
+        self._project.undo.committed.disconnect(self._on_committed, missing_ok=True)
         self._project = None
+
+    def _slots(self, project: Project) -> list[tuple[Any, Callable[..., None]]]:
+        ev = project.events
+        return [(ev.track_added, self._on_track), (ev.track_changed, self._on_track_changed),
+                (ev.track_removed, self._on_track_removed), (ev.annotation_added, self._on_ann),
+                (ev.annotation_changed, self._on_ann_changed), (ev.annotation_removed, self._on_ann_removed),
+                (ev.comment_added, self._on_comment), (ev.comment_changed, self._on_comment_changed),
+                (ev.comment_removed, self._on_comment_removed)]
 
     def _on_track(self, track: Track) -> None:
         self._pending["t:" + track.token] = ("track", track)
@@ -290,69 +365,91 @@ class ProjectStore:
     def has_unsaved_changes(self) -> bool:
         return bool(self._pending)
 
+    def _on_committed(self) -> None:
+        """The undo stack finished a step: save it. A failure is recorded and reported
+        (``save_error``, ``on_save_failed``), never raised into the signal."""
+        try:
+            self.flush()
+        except ProjectStoreError:
+            pass
+
+    def retry(self) -> bool:
+        """Try again to save what is pending; True when everything is saved."""
+        try:
+            self.flush()
+        except ProjectStoreError:
+            return False
+        return True
+
     def flush(self) -> None:
-        """Write every pending change in one transaction."""
+        """Write every pending change in one transaction.
+
+        On an SQLite error (disk full, read-only file, locked) nothing is written and
+        the changes stay pending. A change that breaks a constraint is set aside: the
+        rest of the step is saved and the error names what was not."""
         if not self._pending:
             return
-        pending, self._pending = self._pending, {}
-        now_s = time.time()
-        text = self._project.undo.last_step_text if self._project is not None else ""
-        author = self._project.author if self._project is not None else ""
         try:
-            with self._conn:  # one transaction: commits on success, rolls back on error
-                self._conn.execute("BEGIN IMMEDIATE")
-                for key, (_kind, entity) in _ordered(pending):
-                    self._write(key, entity, now_s)
-                self._conn.execute("INSERT INTO history(time_s, text, author) VALUES (?, ?, ?)",
-                                   (now_s, text, author))
+            self._writable()
+            pending = dict(self._pending)
+            failed = _write_step(self._conn, pending, self._project, time.time())
         except sqlite3.Error as exc:
-            for key, value in pending.items():
-                self._pending.setdefault(key, value)
-            raise ProjectStoreError(self.path, f"could not save: {exc}") from exc
-        self.saved_at_s = now_s
+            self._failed(ProjectStoreError(self.path, f"could not save: {_reason(exc)}"))
+        except ProjectStoreError as exc:
+            self._failed(exc)
+        for key, value in pending.items():
+            if key not in failed and self._pending.get(key) is value:
+                del self._pending[key]
+        if failed:
+            reasons = "; ".join(sorted(set(failed.values())))
+            self._failed(ProjectStoreError(
+                self.path, f"could not save {len(failed)} change(s) ({reasons}); the rest is saved"))
+        self.saved_at_s = time.time()
+        self.save_error = None
         for callback in list(self.on_saved):
             callback()
 
+    def _failed(self, error: ProjectStoreError) -> None:
+        self.save_error = error
+        for callback in list(self.on_save_failed):
+            callback(error)
+        raise error
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise ProjectStoreError(self.path, "opened read-only: changes are not saved")
+
     def write_all(self, project: Project) -> None:
         """Write the whole project (after an import) in one transaction."""
-        for track in project.tracks.values():
-            self._on_track(track)
-        for ann in project.annotations.values():
-            self._on_ann(ann)
-        for comment in project.comments.values():
-            self._on_comment(comment)
+        self._pending.update(_all_entities(project))
         self.flush()
 
-    def _write(self, key: str, entity: Track | Annotation | Comment | None, now_s: float) -> None:
-        token = key[2:]
-        c = self._conn
-        if key.startswith("c:"):
-            _write_comment(c, token, entity, now_s)  # type: ignore[arg-type]
-        elif key.startswith("t:"):
-            if entity is None:
-                c.execute("DELETE FROM tracks WHERE token = ?", (token,))
-            else:
-                assert isinstance(entity, Track)
-                c.execute(
-                    "INSERT OR REPLACE INTO tracks(token, number, category, attributes, review_state,"
-                    " reviewed_by, reviewed_s, score) VALUES (?,?,?,?,?,?,?,?)",
-                    (entity.token, entity.number, entity.category, _json(dict(entity.attributes)),
-                     entity.review_state.value, entity.reviewed_by, entity.reviewed_s, entity.score),
-                )
-        elif entity is None:
-            c.execute("DELETE FROM annotations WHERE token = ?", (token,))
-        else:
-            assert isinstance(entity, Annotation)
-            b = entity.box
-            c.execute(
-                "INSERT OR REPLACE INTO annotations(token, track_token, frame_index, cx, cy, cz,"
-                " length, width, height, yaw, attributes, source, review_state, modified_s,"
-                " reviewed_by, reviewed_s, score) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (entity.token, entity.track_token, entity.frame_index, *map(float, b.center_m),
-                 *map(float, b.size_lwh_m), float(b.yaw_rad), _json(dict(entity.attributes)),
-                 entity.source.value, entity.review_state.value, now_s, entity.reviewed_by,
-                 entity.reviewed_s, entity.score),
-            )
+    def save_copy(self, dest: Path) -> Path:
+        """Write the project with every unsaved change to ``dest`` (a new file), using
+        SQLite's backup API; built under a temporary name and renamed when complete."""
+        dest = Path(dest)
+        tmp = dest.with_name(f".{dest.name}.saving")
+        tmp.unlink(missing_ok=True)
+        try:
+            copy = sqlite3.connect(str(tmp), isolation_level=None)
+            try:
+                self._conn.backup(copy)
+                copy.execute("PRAGMA foreign_keys = ON")
+                copy.execute("PRAGMA journal_mode = DELETE")
+                failed = _write_step(copy, dict(self._pending), self._project, time.time())
+            finally:
+                copy.close()
+            if failed:
+                raise ProjectStoreError(dest, "could not copy: " + "; ".join(sorted(set(failed.values()))))
+            _fsync(tmp)
+            tmp.replace(dest)
+        except sqlite3.Error as exc:
+            tmp.unlink(missing_ok=True)
+            raise ProjectStoreError(dest, f"could not save a copy: {_reason(exc)}") from exc
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise ProjectStoreError(dest, f"could not save a copy: {exc.strerror or exc}") from exc
+        return dest
 
     def history(self, limit: int = 50) -> list[tuple[float, str]]:
         rows = self._conn.execute("SELECT time_s, text FROM history ORDER BY id DESC LIMIT ?", (limit,))
@@ -367,73 +464,27 @@ class ProjectStore:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-def _ordered(pending: dict[str, tuple[str, Any]]) -> Iterator[tuple[str, tuple[str, Any]]]:
-    """Deletions of annotations first, then tracks (inserts before their boxes),
-    then the other annotation writes, so foreign keys hold at every statement; then comments."""
-    items = list(pending.items())
-    yield from ((k, v) for k, v in items if k.startswith("a:") and v[1] is None)
-    yield from ((k, v) for k, v in items if k.startswith("t:"))
-    yield from ((k, v) for k, v in items if k.startswith("a:") and v[1] is not None)
-    yield from ((k, v) for k, v in items if k.startswith("c:"))  # comments: no foreign keys
+def _reason(exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"{text} (the file or its folder is read-only)"
+    if "locked" in text:
+        return f"{text} (another program holds the file)"
+    if "disk I/O error" in text:
+        return f"{text} (the file cannot be written: read-only, removed, or a failing disk)"
+    return text
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
-
-def _migrate(conn: sqlite3.Connection, from_version: int, path: Path) -> None:
-    """Run migrations from_version+1 .. SCHEMA_VERSION in one transaction."""
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        for version in range(from_version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("COMMIT")
-    except sqlite3.Error as exc:
-        conn.execute("ROLLBACK")
-        raise ProjectStoreError(path, f"could not upgrade the project schema: {exc}") from exc
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-def _write_comment(c: sqlite3.Connection, token: str, comment: Comment | None, now_s: float) -> None:
-    if comment is None:
-        c.execute("DELETE FROM comments WHERE token = ?", (token,))
-        return
-    p = comment.point_m or (None, None, None)
-    replies = [{"author": r.author, "time_s": r.time_s, "text": r.text} for r in comment.replies]
-    c.execute(
-        "INSERT OR REPLACE INTO comments(token, text, author, created_s, frame_index, track_token,"
-        " annotation_token, px, py, pz, state, replies, resolved_by, resolved_s, modified_s)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (comment.token, comment.text, comment.author, comment.created_s, comment.frame_index,
-         comment.track_token, comment.annotation_token, *p, comment.state.value, _json(replies),
-         comment.resolved_by, comment.resolved_s, now_s),
-    )
-
-
-def _row_to_comment(row: tuple) -> Comment:
-    (token, text, author, created_s, frame, track, ann, px, py, pz, state, replies, by, when) = row
-    thread = tuple(Reply(str(r["author"]), float(r["time_s"]), str(r["text"])) for r in json.loads(replies))
-    return Comment(token, text, author, float(created_s), frame, track, ann,
-                   None if px is None else (px, py, pz), CommentState(state), thread, by, float(when))
-
-
-def _row_to_annotation(row: tuple) -> Annotation:
-    (token, track, frame, cx, cy, cz, length, width, height, yaw, attrs, source, review,
-     reviewed_by, reviewed_s, score) = row
-    return Annotation(
-        token=token,
-        track_token=track,
-        frame_index=frame,
-        box=Box([cx, cy, cz], [length, width, height], yaw),
-        attributes=json.loads(attrs),
-        source=Source(source),
-        review_state=ReviewState(review),
-        reviewed_by=reviewed_by,
-        reviewed_s=reviewed_s,
-        score=score,
-    )
+def _fsync_dir(folder: Path) -> None:
+    try:
+        _fsync(folder)
+    except OSError:  # not every file system syncs folders
+        pass

@@ -70,7 +70,9 @@ def _apply_one(project: "Project", ch: Change) -> None:
 
 class UndoStack:
     """Undo/redo of commands. ``committed`` fires once per user-visible step
-    (push outside a macro, macro end, undo, redo): the store's transaction boundary."""
+    (push outside a macro and a merge run, macro end, undo, redo): the store's
+    transaction boundary. A merge run (a drag) commits once, when it ends:
+    ``end_merge()`` or the start of the next step."""
 
     changed = Signal()
     committed = Signal()
@@ -82,6 +84,7 @@ class UndoStack:
         self._macro: list[Command] | None = None
         self._macro_text = ""
         self._merge_open = False
+        self._commit_owed = False  # a merge run changed the model and has not committed yet
         self.last_step_text = ""  # what the latest committed step did, e.g. "Undo Create Car"
 
     @property
@@ -108,28 +111,44 @@ class UndoStack:
         its merge key and no step came between)."""
         if not command.changes:
             return
+        top = self._done[-1] if self._done else None
+        merging = (self._macro is None and top is not None and self._merge_open
+                   and command.merge_key is not None and top.merge_key == command.merge_key)
+        if not merging and self._macro is None:
+            self._settle()
         apply_changes(self._project, command.changes)
         if self._macro is not None:
             self._macro.append(command)
             return
-        top = self._done[-1] if self._done else None
-        if (
-            top is not None
-            and self._merge_open
-            and command.merge_key is not None
-            and top.merge_key == command.merge_key
-        ):
+        if merging:
+            assert top is not None
             self._done[-1] = top.merged_with(command)
         else:
             self._done.append(command)
         self._merge_open = command.merge_key is not None
         self._undone.clear()
-        self.last_step_text = command.text
-        self._emit()
+        self.last_step_text = self._done[-1].text
+        if self._merge_open:  # a drag: one transaction when it ends
+            self._commit_owed = True
+            self.changed.emit()
+        else:
+            self._emit()
 
     def end_merge(self) -> None:
-        """Close the current merge run (e.g. on mouse release)."""
+        """Close the current merge run (e.g. on mouse release): it commits now."""
         self._merge_open = False
+        self._settle()
+
+    @property
+    def commit_pending(self) -> bool:
+        """A merge run changed the model but has not committed (a drag in progress)."""
+        return self._commit_owed
+
+    def _settle(self) -> None:
+        """Commit a finished merge run before anything else happens."""
+        if self._commit_owed:
+            self._commit_owed = False
+            self.committed.emit()
 
     @contextmanager
     def macro(self, text: str) -> Iterator[None]:
@@ -138,6 +157,7 @@ class UndoStack:
         if self._macro is not None:  # nested: the outer macro owns the step
             yield
             return
+        self._settle()
         self._macro, self._macro_text = [], text
         try:
             yield
@@ -158,8 +178,10 @@ class UndoStack:
     def undo(self) -> bool:
         if not self.can_undo:
             return False
-        cmd = self._done.pop()
-        apply_changes(self._project, [c.inverted() for c in reversed(cmd.changes)])
+        self._settle()
+        cmd = self._done[-1]
+        apply_changes(self._project, [c.inverted() for c in reversed(cmd.changes)])  # raises: step kept
+        self._done.pop()
         self._undone.append(cmd)
         self._merge_open = False
         self.last_step_text = f"Undo {cmd.text}"
@@ -169,8 +191,10 @@ class UndoStack:
     def redo(self) -> bool:
         if not self.can_redo:
             return False
-        cmd = self._undone.pop()
-        apply_changes(self._project, cmd.changes)
+        self._settle()
+        cmd = self._undone[-1]
+        apply_changes(self._project, cmd.changes)  # raises: step kept
+        self._undone.pop()
         self._done.append(cmd)
         self._merge_open = False
         self.last_step_text = f"Redo {cmd.text}"
@@ -178,6 +202,7 @@ class UndoStack:
         return True
 
     def clear(self) -> None:
+        self._settle()
         self._done.clear()
         self._undone.clear()
         self._merge_open = False
