@@ -4,7 +4,7 @@
 ``Project``, or anything with a ``.project`` (an opened project store). Formats:
 ``kitti`` (OUT/label_2 + calib), ``kitti-tracking`` (OUT/label_02/SSSS.txt + calib),
 ``nuscenes`` (OUT/<version>/*.json + the sweeps it references), ``json`` (OUT/labels.json,
-the tool's own lossless format). Every file is written to a temporary file and renamed."""
+the tool's own lossless format), ``openlabel`` (OUT/<sequence>.openlabel.json, ASAM OpenLABEL 1.0). Every file is written to a temporary file and renamed."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ..model import Annotation, LabelSchema, Sequence, Track, default_schema
 from .errors import UnsupportedFormatError
 from .registry import LoadedSequence
 
-FORMATS = ("kitti", "kitti-tracking", "nuscenes", "json")
+FORMATS = ("kitti", "kitti-tracking", "nuscenes", "json", "openlabel")
 Progress = Callable[[int, int], None]
 
 
@@ -68,6 +68,12 @@ def export_labels(source: Any, format: str, out_dir: Path | str, progress: Progr
         from .labels_json import write_labels_json
         counts = write_labels_json(out_dir / options.get("filename", "labels.json"), sequence, tracks,
                                    annotations, schema)
+        if progress is not None:
+            progress(len(sequence.frames), len(sequence.frames))
+    elif format == "openlabel":
+        from .openlabel import export_file_name, write_openlabel
+        counts = write_openlabel(out_dir / options.get("filename", export_file_name(sequence)), sequence, tracks,
+                                 annotations, schema)
         if progress is not None:
             progress(len(sequence.frames), len(sequence.frames))
     else:
