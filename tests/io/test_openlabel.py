@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openlabel_checker import Severity, check_file
 
 from sweeplabel.io import FormatError, open_project, read_sequence
@@ -251,3 +253,59 @@ def test_invalid_json_names_the_line(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as err:
         read_openlabel(path)
     assert err.value.line == 3
+
+
+_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=False, allow_infinity=False),
+                    st.text(max_size=8), st.sampled_from(["world", "lidar", "1.0.0", "auto"]),
+                    st.lists(st.floats(-5, 5), max_size=11), st.just({}), st.just([]))
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        yield from _paths(child, prefix + (key,))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_damaged_file_reads_or_gives_one_format_error(tmp_path: Path, data) -> None:
+    """Replace or delete any one value of a valid file: the reader either reads it or
+    raises one FormatError (never another exception, never a multi-line message)."""
+    doc = _scored_doc(tmp_path)
+    paths = list(_paths(doc))[2:]
+    at = data.draw(st.sampled_from(paths))
+    parent = doc
+    for key in at[:-1]:
+        parent = parent[key]
+    if isinstance(parent, dict) and data.draw(st.booleans()):
+        del parent[at[-1]]
+    else:
+        parent[at[-1]] = data.draw(_LEAVES)
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(doc))
+    try:
+        read_openlabel(path)
+    except FormatError as err:
+        assert "\n" not in str(err) and str(path) in str(err)
+
+
+_SCORED_DOC: dict = {}
+
+
+def _scored_doc(tmp_path: Path) -> dict:
+    if not _SCORED_DOC:
+        project = _scored_project()
+        path = tmp_path / "scored.json"
+        write_openlabel(path, project.sequence, project.tracks.values(), project.annotations.values(), project.schema)
+        _SCORED_DOC.update(json.loads(path.read_text()))
+    return copy.deepcopy(_SCORED_DOC)
+
+
+@needs_data
+def test_cli_export_openlabel_passes_the_checker(tmp_path: Path, capsys) -> None:
+    from sweeplabel.cli import main
+
+    assert main(["export", "--format", "openlabel", str(TRACKING), str(tmp_path)]) == 0
+    assert "exported openlabel: 8 frames, 4 tracks, 25 boxes" in capsys.readouterr().out
+    _assert_checker_passes(tmp_path / "kitti_tracking_0000.openlabel.json")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import (Annotation, Frame, LabelSchema, ReviewState, Sequence, Source, Track,
+from ..model import (Annotation, Frame, LabelSchema, ReviewState, SchemaError, Sequence, Source, Track,
                      default_schema)
 from ..model.geometry import invert_transform
 from .errors import FormatError
@@ -70,6 +70,8 @@ class _Frames:
             at = f"openlabel.coordinate_systems.{name}"
             doc.obj(cs, at)
             parent = cs.get("parent") or ""
+            if not isinstance(parent, str):
+                raise doc.fail(f"{at}.parent", f"expected the parent's name, got {_short(parent)}")
             if parent and parent not in self.systems:
                 raise doc.fail(f"{at}.parent", f"unknown coordinate system {parent!r} "
                                                f"(declared: {', '.join(sorted(self.systems))})")
@@ -81,7 +83,7 @@ class _Frames:
     def _matrix(self, data: Any, at: str) -> np.ndarray:
         try:
             return transform_matrix(self.doc.obj(data, at))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
             raise self.doc.fail(at, f"expected matrix4x4 (16 numbers), quaternion + translation or "
                                     f"euler_angles + translation ({exc})") from None
 
@@ -136,9 +138,11 @@ def read_openlabel(path: Path | str, schema: LabelSchema | None = None) -> Loade
         raise doc.fail("openlabel.metadata.schema_version", 'missing (expected "1.0.0")')
     if not (isinstance(version, str) and version.split(".")[0] == "1"):
         raise doc.fail("openlabel.metadata.schema_version", f'expected "1.0.0", got {_short(version)}')
-    ext = metadata.get(EXTENSION_KEY) if isinstance(metadata.get(EXTENSION_KEY), dict) else {}
+    ext = doc.obj(metadata.get(EXTENSION_KEY), f"openlabel.metadata.{EXTENSION_KEY}", required=False)
+    if not isinstance(ext.get("meta") or {}, dict):
+        raise doc.fail(f"openlabel.metadata.{EXTENSION_KEY}.meta", "expected a JSON object")
     if schema is None:
-        schema = LabelSchema.from_dict(ext["schema"], str(doc.path)) if ext.get("schema") else default_schema()
+        schema = _schema(doc, ext.get("schema"))
     systems = _Frames(doc, body)
     streams = doc.obj(body.get("streams"), "openlabel.streams", required=False)
     lidar_stream = next((n for n, s in streams.items() if isinstance(s, dict) and s.get("type") == "lidar"), None)
@@ -165,6 +169,19 @@ def read_openlabel(path: Path | str, schema: LabelSchema | None = None) -> Loade
     return LoadedSequence(seq, track_list, anns, doc.warnings)
 
 
+def _schema(doc: _Doc, data: Any) -> LabelSchema:
+    """The label schema stored with the file (our exports), else the default one."""
+    if not data:
+        return default_schema()
+    try:
+        schema = LabelSchema.from_dict(data, str(doc.path))
+        if all(isinstance(c.name, str) and isinstance(c.label, str) for c in schema.categories):
+            return schema
+    except (SchemaError, AttributeError, KeyError, TypeError, ValueError):
+        pass
+    raise doc.fail(f"openlabel.metadata.{EXTENSION_KEY}.schema", "not a valid label schema")
+
+
 def _frame_number(doc: _Doc, key: str) -> int:
     if not key.isdigit():
         raise doc.fail(f"openlabel.frames.{key}", "frame keys must be frame numbers (digits)")
@@ -182,11 +199,12 @@ def _read_frame(doc: _Doc, systems: _Frames, raw: Any, number: int, index: int, 
         timestamp_s = float(stamp)
     except (TypeError, ValueError):
         raise doc.fail(f"{at}.frame_properties.timestamp", f"expected seconds, got {_short(stamp)}") from None
-    ext = props.get(EXTENSION_KEY) if isinstance(props.get(EXTENSION_KEY), dict) else {}
-    meta = dict(ext.get("meta") or {})
+    ext = doc.obj(props.get(EXTENSION_KEY), f"{at}.frame_properties.{EXTENSION_KEY}", required=False)
+    meta = dict(doc.obj(ext.get("meta"), f"{at}.frame_properties.{EXTENSION_KEY}.meta", required=False))
     if number != index:
         meta["openlabel_frame"] = number
-    stream = ((props.get("streams") or {}).get(lidar_stream) or {}) if lidar_stream else {}
+    frame_streams = doc.obj(props.get("streams"), f"{at}.frame_properties.streams", required=False)
+    stream = frame_streams.get(lidar_stream) if lidar_stream else None
     uri = stream.get("uri") if isinstance(stream, dict) else None
     source = None
     if isinstance(uri, str) and uri:

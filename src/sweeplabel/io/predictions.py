@@ -191,6 +191,8 @@ def _nuscenes_box(file: Path, rec: Any, at: str) -> tuple[Box, float, str, str]:
 
 
 def _read_nuscenes(path: Path, sequence: Sequence, schema: LabelSchema) -> PredictionSet:
+    from .nuscenes import SHORT_NAMES
+
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -206,6 +208,7 @@ def _read_nuscenes(path: Path, sequence: Sequence, schema: LabelSchema) -> Predi
         if token and (frame.meta.get("nuscenes_is_key_frame", True) or token not in key_frames):
             key_frames[token] = frame.index
     boxes: list[PredictedBox] = []
+    unknown: set[str] = set()
     for token, recs in results.items():
         if token not in key_frames:
             raise FormatError(path, f"results.{token}: no key frame of sequence {sequence.name!r} has this "
@@ -215,9 +218,13 @@ def _read_nuscenes(path: Path, sequence: Sequence, schema: LabelSchema) -> Predi
         for k, rec in enumerate(recs):
             box, score, name, attribute = _nuscenes_box(path, rec, f"results.{token}[{k}]")
             category = _nuscenes_category(name, schema)
+            if category != name and SHORT_NAMES.get(name) != category:
+                unknown.add(name)
             attrs = {"nuscenes_category": name, **_motion_attributes(category, attribute, schema)}
             boxes.append(PredictedBox(key_frames[token], box, category, score, attrs))
-    return PredictionSet(path, "nuscenes", boxes, sorted(key_frames[t] for t in results))
+    warnings = [f"classes not in the label schema, read as {_nuscenes_category('', schema)!r}: "
+                f"{', '.join(sorted(unknown))}"] if unknown else []
+    return PredictionSet(path, "nuscenes", boxes, sorted(key_frames[t] for t in results), warnings)
 
 
 # -- files with tracks: the tool's JSON, OpenLABEL -------------------------------------------------
