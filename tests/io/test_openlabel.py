@@ -309,3 +309,22 @@ def test_cli_export_openlabel_passes_the_checker(tmp_path: Path, capsys) -> None
     assert main(["export", "--format", "openlabel", str(TRACKING), str(tmp_path)]) == 0
     assert "exported openlabel: 8 frames, 4 tracks, 25 boxes" in capsys.readouterr().out
     _assert_checker_passes(tmp_path / "kitti_tracking_0000.openlabel.json")
+
+
+def test_a_file_beside_the_sweeps_is_recognised_and_moves_with_them(tmp_path: Path, synthetic: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "seq"
+    shutil.copytree(synthetic, folder)
+    loaded = read_sequence(folder)
+    assert loaded.sequence.format != "openlabel"
+    count = len(loaded.sequence[2].load_points())
+    export_labels(loaded, "openlabel", folder)  # into the sequence folder: relative URIs
+    doc = json.loads(next(folder.glob("*.openlabel.json")).read_text())
+    assert doc["openlabel"]["frames"]["2"]["frame_properties"]["streams"]["lidar"]["uri"] == "points/000002.bin"
+    moved = tmp_path / "moved"
+    shutil.move(folder, moved)
+    back = read_sequence(moved)  # the folder: its OpenLABEL file is read, points found beside it
+    _assert_same_labels(loaded, back)
+    assert back.sequence[2].source_path == moved / "points" / "000002.bin"
+    assert len(back.sequence[2].load_points()) == count > 0

@@ -102,14 +102,26 @@ def _streams(sequence: Sequence, calib: KittiCalib | None) -> dict[str, Any]:
     return streams
 
 
-def _frame_properties(frame) -> dict[str, Any]:
+def _uri(source: Path, base_dir: Path | None) -> str:
+    """The points file relative to the OpenLABEL file's folder when it lies below it
+    (the pair can move together), else absolute."""
+    source = Path(source).resolve()
+    if base_dir is not None:
+        try:
+            return source.relative_to(Path(base_dir).resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(source)
+
+
+def _frame_properties(frame, base_dir: Path | None) -> dict[str, Any]:
     props: dict[str, Any] = {
         "timestamp": float(frame.timestamp_s),
         "transforms": {TRANSFORM_NAME: {"src": LIDAR_CS, "dst": WORLD_CS,
                                         "transform_src_to_dst": matrix_data(frame.T_world_sensor)}},
     }
     if frame.source_path is not None:
-        props["streams"] = {LIDAR_STREAM: {"uri": str(Path(frame.source_path).resolve())}}
+        props["streams"] = {LIDAR_STREAM: {"uri": _uri(frame.source_path, base_dir)}}
     props[EXTENSION_KEY] = {"index": frame.index, "meta": _plain(frame.meta)}
     return props
 
@@ -151,7 +163,7 @@ def _frame_object(ann: Annotation) -> dict[str, Any]:
     return {"object_data": {"cuboid": [cuboid], **data}}
 
 
-def _pointers(track: Track, anns: list[Annotation], static: dict[str, Any]) -> dict[str, Any]:
+def _pointers(anns: list[Annotation], static: dict[str, Any]) -> dict[str, Any]:
     pointers: dict[str, Any] = {}
     for kind, entries in static.items():
         for entry in entries:
@@ -178,8 +190,9 @@ def _pointers(track: Track, anns: list[Annotation], static: dict[str, Any]) -> d
 
 
 def openlabel_document(sequence: Sequence, tracks: Iterable[Track], annotations: Iterable[Annotation],
-                       schema: LabelSchema | None = None) -> dict[str, Any]:
-    """The JSON-ready ``{"openlabel": {...}}`` of a labelled sequence."""
+                       schema: LabelSchema | None = None, base_dir: Path | None = None) -> dict[str, Any]:
+    """The JSON-ready ``{"openlabel": {...}}`` of a labelled sequence (points files below
+    ``base_dir`` get relative URIs)."""
     tracks = sorted(tracks, key=lambda t: (t.number, t.token))
     by_frame = group_by_frame(tracks, annotations)
     by_track: dict[str, list[Annotation]] = {}
@@ -194,10 +207,10 @@ def openlabel_document(sequence: Sequence, tracks: Iterable[Track], annotations:
         objects[object_uid(track.token)] = {
             "name": str(track.number), "type": track.category, "coordinate_system": WORLD_CS,
             "frame_intervals": _intervals(a.frame_index for a in anns), "object_data": static,
-            "object_data_pointers": _pointers(track, anns, static)}
+            "object_data_pointers": _pointers(anns, static)}
     frames: dict[str, Any] = {}
     for frame in sequence.frames:
-        entry: dict[str, Any] = {"frame_properties": _frame_properties(frame)}
+        entry: dict[str, Any] = {"frame_properties": _frame_properties(frame, base_dir)}
         items = by_frame.get(frame.index, [])
         if items:
             entry["objects"] = {object_uid(track.token): _frame_object(ann) for ann, track in items}
@@ -221,7 +234,7 @@ def openlabel_document(sequence: Sequence, tracks: Iterable[Track], annotations:
 def write_openlabel(path: Path | str, sequence: Sequence, tracks: Iterable[Track],
                     annotations: Iterable[Annotation], schema: LabelSchema | None = None) -> dict[str, int]:
     """Write the OpenLABEL file atomically; returns counts ``frames``, ``tracks``, ``boxes``."""
-    doc = openlabel_document(sequence, tracks, annotations, schema)
+    doc = openlabel_document(sequence, tracks, annotations, schema, base_dir=Path(path).parent)
     write_text_atomic(path, json.dumps(doc, indent=1, allow_nan=False))
     body = doc["openlabel"]
     boxes = sum(len(f.get("objects", {})) for f in body["frames"].values())
@@ -234,7 +247,7 @@ def export_file_name(sequence: Sequence) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", sequence.name or "sequence") + ".openlabel.json"
 
 
-def _sniff(path: Path) -> bool:
+def _is_openlabel_file(path: Path) -> bool:
     if not (path.is_file() and path.suffix.lower() == ".json"):
         return False
     with open(path, "rb") as handle:
@@ -242,10 +255,21 @@ def _sniff(path: Path) -> bool:
     return head.startswith(b"{") and b'"openlabel"' in head[:64]
 
 
+def file_beside(folder: Path) -> Path | None:
+    """The one ``*.openlabel.json`` in a sequence folder (None when there is none or several)."""
+    found = sorted(folder.glob("*.openlabel.json")) if folder.is_dir() else []
+    return found[0] if len(found) == 1 and _is_openlabel_file(found[0]) else None
+
+
+def _sniff(path: Path) -> bool:
+    """An OpenLABEL file, or a folder with one ``*.openlabel.json`` beside its sweeps."""
+    return _is_openlabel_file(path) or file_beside(path) is not None
+
+
 def _read(path: Path):
     from .openlabel_read import read_openlabel
 
-    return read_openlabel(path)
+    return read_openlabel(path if path.is_file() else file_beside(path))
 
 
 register_reader(SequenceReader("openlabel", _sniff, _read, priority=5))

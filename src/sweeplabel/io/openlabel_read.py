@@ -162,8 +162,10 @@ def read_openlabel(path: Path | str, schema: LabelSchema | None = None) -> Loade
     meta = dict(ext.get("meta") or {})
     if ext.get("schema"):
         meta["_schema"] = ext["schema"]
-    root = Path(ext["root"]) if ext.get("root") else (None if "root" in ext else doc.path.parent)
-    seq = Sequence(str(metadata.get("name") or doc.path.stem), frames, root=root,
+    root = ext.get("root") if "root" in ext else str(doc.path.parent)
+    if root is not None and not isinstance(root, str):
+        raise doc.fail(f"openlabel.metadata.{EXTENSION_KEY}.root", f"expected a folder name, got {_short(root)}")
+    seq = Sequence(str(metadata.get("name") or doc.path.stem), frames, root=Path(root) if root else None,
                    format=str(ext.get("format") or "openlabel"), meta=meta)
     track_list = sorted((t for t, _ in tracks.values()), key=lambda t: t.number)
     return LoadedSequence(seq, track_list, anns, doc.warnings)

@@ -48,9 +48,10 @@ def encode_value(name: str, value: Any) -> tuple[str, dict[str, Any]]:
 def decode_entry(entry: dict[str, Any]) -> Any:
     """The attribute value of an element data entry written by ``encode_value``."""
     value = entry.get("val")
-    marks = (entry.get("attributes") or {}).get("text") or []
-    if isinstance(value, str) and any(m.get("name") == "encoding" and m.get("val") == "json"
-                                      for m in marks if isinstance(m, dict)):
+    nested = entry.get("attributes")
+    marks = nested.get("text") if isinstance(nested, dict) else None
+    if isinstance(value, str) and isinstance(marks, list) and any(
+            isinstance(m, dict) and m.get("name") == "encoding" and m.get("val") == "json" for m in marks):
         return json.loads(value)
     return value
 
