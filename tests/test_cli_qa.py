@@ -108,3 +108,30 @@ def open_project_tracks(path: Path) -> list[str]:
         return [t for t in opened.project.tracks if len(opened.project.annotations_of_track(t)) >= 2]
     finally:
         opened.close()
+
+
+def test_an_edit_after_acceptance_reopens_the_gate(project_file, capsys):
+    """Accept the flipped box (gate passes), then edit it: it is 'changed' since review,
+    the finding is no longer waived and the gate fails again; undo restores the verdict."""
+    code, out = run_json(capsys, str(project_file))
+    token = out["findings"][0]["annotation_token"]
+    opened = open_project(project_file)
+    p = opened.project
+    p.execute(cmd.set_review_state(p, [token], ReviewState.ACCEPTED))
+    track_token = p.annotation(token).track_token
+    p.execute(cmd.set_track_review_state(p, [track_token], ReviewState.ACCEPTED))
+    opened.close()
+    assert run_json(capsys, str(project_file))[0] == 0
+    opened = open_project(project_file)
+    p = opened.project
+    ann = p.annotation(token)
+    p.execute(cmd.set_box(p, token, ann.box.translated(np.array([0.0, 0.0, 0.3]))))
+    assert p.annotation(token).review_state == ReviewState.CHANGED
+    assert p.track(track_token).review_state == ReviewState.CHANGED
+    opened.close()
+    code, out = run_json(capsys, str(project_file))
+    assert code == 1 and not out["findings"][0]["waived"]
+    opened = open_project(project_file)
+    p = opened.project
+    assert p.annotation(token).review_state == ReviewState.CHANGED  # persisted
+    opened.close()

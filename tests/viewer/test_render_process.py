@@ -118,3 +118,30 @@ def test_a_dead_child_is_reported_and_restarted(renderer: ProcessRenderer) -> No
     image = renderer.render()  # a fresh child gets the whole state again
     assert renderer.pid not in (None, pid)
     assert len(np.unique(image.reshape(-1, 3), axis=0)) > 5
+
+
+def test_a_grown_child_is_swapped_for_a_warm_one_without_a_gap(renderer) -> None:
+    """Past its memory bound the child is replaced between two requests: every request
+    still gets its image, the new child shows the same scene, nothing counts as a crash."""
+    renderer.recycle_growth_bytes = 1  # any growth at all triggers the swap
+    renderer.set_points(cloud(1))
+    renderer.fit_camera()
+    renderer.submit()
+    images = [wait_result(renderer).image]
+    first_pid = renderer.pid
+    for _ in range(40):
+        renderer.submit()
+        images.append(wait_result(renderer).image)
+        if renderer.recycles:
+            break
+        time.sleep(0.05)  # gives the standby time to warm up
+    assert renderer.recycles == 1 and renderer.pid != first_pid
+    assert renderer._starts == 1  # a recycle is not a restart after a crash
+    renderer.submit()
+    after = wait_result(renderer)
+    assert after.child_rss_bytes > 0
+    np.testing.assert_array_equal(after.image, images[0])  # same scene, same picture
+    end = time.monotonic() + 10
+    while not gone(first_pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert gone(first_pid)

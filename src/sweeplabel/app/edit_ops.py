@@ -12,6 +12,7 @@ from typing import Iterable
 import numpy as np
 
 from sweeplabel.model import Annotation, Box, Command, Project, Source, commands
+from sweeplabel.model.entities import copyable_attributes
 
 MOVE_STEP_M = (0.05, 0.5)  # (fine, coarse)
 ROTATE_STEP_RAD = (math.radians(0.5), math.radians(5.0))
@@ -113,7 +114,8 @@ def paste_commands(project: Project, items: list[ClipboardItem], frame_index: in
         out.append(commands.put_annotations(project, existing, Source.MANUAL, text="Paste"))
     for item in items:
         if project.get_track(item.track_token) is None:
-            out.append(commands.create_track(project, item.category, frame_index, item.box, dict(item.attributes)))
+            out.append(commands.create_track(project, item.category, frame_index, item.box,
+                                                 copyable_attributes(item.attributes)))
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..io import open_project, read_sequence
@@ -36,6 +37,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         summary = export_labels(read_sequence(source_path), args.format, Path(args.out_dir), progress=progress)
     print(summary.one_line())
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -28,6 +28,7 @@ from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, defaul
 from ..model.geometry import invert_transform
 from .atomic import write_text_atomic
 from .errors import FormatError
+from .paths import plain_name
 from .ply_bin import read_bin
 from .registry import LoadedSequence, SequenceReader, register_reader
 
@@ -407,7 +408,7 @@ def group_by_frame(tracks: Iterable[Track], annotations: Iterable[Annotation]
 
 
 def frame_id(frame: Frame) -> str:
-    return str(frame.meta.get("kitti_id", f"{frame.index:06d}"))
+    return plain_name(frame.meta.get("kitti_id", f"{frame.index:06d}"), f"frame {frame.index + 1}: KITTI frame id")
 
 
 def write_kitti_object(sequence: Sequence, tracks: Iterable[Track], annotations: Iterable[Annotation],

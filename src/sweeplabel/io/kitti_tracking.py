@@ -23,6 +23,7 @@ from .errors import FormatError
 from .kitti import (DONTCARE, KittiCalib, annotation_attributes, box_from_camera, calib_of_frame,
                     category_for_kitti_type, frame_label_lines, group_by_frame, read_bin_size_check,
                     read_calib, read_label_file, _bin_loader)
+from .paths import plain_name
 from .registry import LoadedSequence, SequenceReader, register_reader
 
 EARTH_RADIUS_M = 6378137.0
@@ -179,7 +180,7 @@ def write_kitti_tracking(sequence: Sequence, tracks: Iterable[Track], annotation
     tracks = list(tracks)
     by_frame = group_by_frame(tracks, annotations)
     ids = _track_ids(tracks)
-    seq_id = str(sequence.meta.get("kitti_sequence", "0000"))
+    seq_id = plain_name(sequence.meta.get("kitti_sequence", "0000"), "the KITTI tracking sequence id")
     decimals = int(sequence.meta.get("kitti_label_decimals", 6))
     keyed: list[tuple[int, int, str]] = []
     boxes = 0

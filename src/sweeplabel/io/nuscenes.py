@@ -30,6 +30,7 @@ from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, defaul
 from ..model.geometry import transform_points
 from .atomic import write_bytes_atomic, write_text_atomic
 from .errors import FormatError
+from .paths import inside, plain_name
 from .ply_bin import read_bin
 from .registry import LoadedSequence, SequenceReader, register_reader
 
@@ -179,7 +180,7 @@ def read_nuscenes(path: Path | str, scene: str | None = None, channel: str = "LI
         ep = t.get("ego_pose", sd["ego_pose_token"], "sample_data", "ego_pose_token", owner)
         T_ego_sensor = transform_from(cs["translation"], cs["rotation"])
         T_world_ego = transform_from(ep["translation"], ep["rotation"])
-        file = dataroot / sd["filename"]
+        file = inside(dataroot, sd["filename"], f"sample_data {sd['token']}: filename", folder / "sample_data.json")
         loader = None
         if file.is_file():
             loader = (lambda f=file: read_bin(f, 5))
@@ -335,7 +336,8 @@ def write_nuscenes(sequence: Sequence, tracks: Iterable[Track], annotations: Ite
     annotations on other frames are counted as ``skipped``."""
     out_dir = Path(out_dir)
     schema = schema or default_schema()
-    version = version or sequence.meta.get("nuscenes_version") or "v1.0-sweeplabel"
+    version = plain_name(version or sequence.meta.get("nuscenes_version") or "v1.0-sweeplabel",
+                         "the nuScenes version")
     tracks = {t.token: t for t in tracks}
     annotations = list(annotations)
     seq_key = str(sequence.meta.get("nuscenes_scene_token") or sequence.name)
@@ -379,8 +381,8 @@ def write_nuscenes(sequence: Sequence, tracks: Iterable[Track], annotations: Ite
         ego_poses.append({"token": ep_token, "timestamp": ts, "translation": ego2global[:3, 3].tolist(),
                           "rotation": quaternion_of(ego2global)})
         folder = "samples" if key_of_frame[frame.index] else "sweeps"
-        name = (Path(frame.meta["nuscenes_filename"]).name if "nuscenes_filename" in frame.meta
-                else f"{sequence.name}__LIDAR_TOP__{ts}.pcd.bin")
+        name = plain_name(Path(str(frame.meta["nuscenes_filename"])).name if "nuscenes_filename" in frame.meta
+                          else f"{sequence.name}__LIDAR_TOP__{ts}.pcd.bin", f"frame {frame.index + 1}: lidar file name")
         filename = f"{folder}/LIDAR_TOP/{name}"
         pts = frame.load_points()
         points_cache[frame.index] = pts
@@ -449,6 +451,7 @@ def _annotation_tables(sequence, tracks, annotations, key_of_frame, sample_of_fr
             continue
         by_track.setdefault(ann.track_token, []).append(ann)
     instances, sample_annotations = [], []
+    used_tokens: set[str] = set()  # an imported token is used once; a copy gets its own
     for track_token in sorted(by_track, key=lambda k: tracks[k].number):
         track = tracks[track_token]
         anns = sorted(by_track[track_token], key=lambda a: a.frame_index)
@@ -467,7 +470,10 @@ def _annotation_tables(sequence, tracks, annotations, key_of_frame, sample_of_fr
             pts = points_cache.get(ann.frame_index)
             n_pts = _points_in_box(transform_points(frame.T_world_sensor, pts), ann.box) if pts is not None and len(pts) else 0
             l, w, h = ann.box.size_lwh_m.tolist()
-            records.append({"token": ann.attributes.get("nuscenes_token") or ann.token,
+            imported_token = ann.attributes.get("nuscenes_token")
+            token = imported_token if imported_token and imported_token not in used_tokens else ann.token
+            used_tokens.add(token)
+            records.append({"token": token,
                             "sample_token": sample_of_frame[ann.frame_index], "instance_token": inst_token,
                             "visibility_token": ann.attributes.get("nuscenes_visibility_token") or "",
                             "attribute_tokens": attr_tokens, "translation": ann.box.center_m.tolist(),

@@ -19,6 +19,7 @@ from ..model.geometry import invert_transform
 from .errors import FormatError
 from .labels_json import _loader_for
 from .openlabel import EXTENSION_KEY, ESCAPE_PREFIX, TRACK_META
+from .paths import inside
 from .openlabel_values import DATA_KINDS, box_of_cuboid, decode_entry, transform_matrix
 from .registry import LoadedSequence
 
@@ -211,7 +212,8 @@ def _read_frame(doc: _Doc, systems: _Frames, raw: Any, number: int, index: int, 
     source = None
     if isinstance(uri, str) and uri:
         source = Path(uri[7:] if uri.startswith("file://") else uri)
-        source = source if source.is_absolute() else doc.path.parent / source
+        if not source.is_absolute():  # relative: below the OpenLABEL file's folder only
+            source = inside(doc.path.parent, uri, f"{at}.frame_properties.streams.{lidar_stream}.uri", doc.path)
     loader = _loader_for(source, meta) if source is not None else None
     if source is not None and loader is None:
         doc.warnings.append(f"frame {number}: points file {source} not found")

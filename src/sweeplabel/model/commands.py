@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from .entities import Annotation, ReviewState, Source, Track, new_token
+from .entities import Annotation, ReviewState, Source, Track, copyable_attributes, new_token
 from .geometry import Box
 from .project import ModelError, Project
 from .review import Comment, CommentState, Reply, aggregate_state
@@ -34,13 +34,15 @@ def put_annotations(project: Project, items: Iterable[tuple[str, int, Box]], sou
 
     Used by copy/paste, propagation and interpolation."""
     changes: list[Change] = []
+    carried = copyable_attributes(attributes)  # a new box is not the imported one
     for track_token, frame_index, box in items:
         project.track(track_token)
         old = project.annotation_at(track_token, frame_index)
         if old is None:
-            new = Annotation(new_token(), track_token, frame_index, box, attributes or {}, source)
+            new = Annotation(new_token(), track_token, frame_index, box, carried, source)
         else:
-            new = old.evolve(box=box, source=source, review_state=ReviewState.UNREVIEWED)
+            state = ReviewState.UNREVIEWED if old.review_state == ReviewState.UNREVIEWED else ReviewState.CHANGED
+            new = old.evolve(box=box, source=source, review_state=state)
         changes.append(Change(old, new))
     return Command(text, changes)
 

@@ -31,6 +31,22 @@ class ReviewState(str, Enum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     FIXED = "fixed"
+    CHANGED = "changed"  # edited after a reviewer accepted it: awaits review again
+
+
+# Per-box import bookkeeping: the identity of one imported box and values measured for
+# it alone (its token, its line in the file, KITTI's 2D box, alpha, truncation and
+# occlusion, nuScenes visibility). A copy of the box is a new box and carries none of them.
+IMPORT_BOOKKEEPING_KEYS = frozenset({
+    "nuscenes_token", "nuscenes_visibility_token", "nuscenes_num_radar_pts",
+    "kitti_truncated", "kitti_occluded", "kitti_alpha", "kitti_bbox", "kitti_import_box",
+    "kitti_line", "kitti_score",
+})
+
+
+def copyable_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The attributes a copy of a box may take over (``IMPORT_BOOKKEEPING_KEYS`` dropped)."""
+    return {k: v for k, v in (attributes or {}).items() if k not in IMPORT_BOOKKEEPING_KEYS}
 
 
 def _frozen_attrs(attrs: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from .entities import Annotation, Track
 from .review import Comment, default_author
 from .schema import LabelSchema, default_schema
 from .sequence import Sequence
+from .review_guard import mark_changed_since_review
 from .undo import UndoStack
 
 
@@ -123,8 +124,9 @@ class Project:
 
     # -- editing -------------------------------------------------------------------
     def execute(self, command: "Command") -> None:  # noqa: F821 - see commands
-        """Apply a command and record it on the undo stack."""
-        self.undo.push(command)
+        """Apply a command and record it on the undo stack (an edit of an accepted box or
+        track marks it changed since review: see ``review_guard``)."""
+        self.undo.push(mark_changed_since_review(self, command))
 
     def _put_track(self, before: Track | None, after: Track | None, emit: bool = True) -> None:
         """Replace ``before`` by ``after`` (either may be None: insert / delete)."""

@@ -90,9 +90,10 @@ class Comment:
 
 def aggregate_state(states: Iterable[ReviewState]) -> ReviewState:
     """One state for many boxes: any rejected -> rejected; else any unreviewed ->
-    unreviewed; else any fixed -> fixed (awaits re-review); else accepted."""
+    unreviewed; else any changed since review -> changed; else any fixed -> fixed
+    (awaits re-review); else accepted."""
     seen = set(states)
-    for state in (ReviewState.REJECTED, ReviewState.UNREVIEWED, ReviewState.FIXED):
+    for state in (ReviewState.REJECTED, ReviewState.UNREVIEWED, ReviewState.CHANGED, ReviewState.FIXED):
         if state in seen:
             return state
     return ReviewState.ACCEPTED if seen else ReviewState.UNREVIEWED
@@ -109,9 +110,11 @@ class ReviewProgress:
 
     @property
     def reviewed_fraction(self) -> float:
-        """Share of boxes with a verdict (accepted, rejected or fixed), 0..1."""
+        """Share of boxes with a standing verdict (accepted, rejected or fixed; a box
+        changed since review needs one again), 0..1."""
         total = sum(self.annotations.values())
-        done = total - self.annotations.get(ReviewState.UNREVIEWED.value, 0)
+        done = (total - self.annotations.get(ReviewState.UNREVIEWED.value, 0)
+                - self.annotations.get(ReviewState.CHANGED.value, 0))
         return done / total if total else 1.0
 
 

@@ -15,6 +15,7 @@ STATE_RGB = {
     ReviewState.ACCEPTED: QColor(70, 180, 90),
     ReviewState.REJECTED: QColor(220, 60, 60),
     ReviewState.FIXED: QColor(240, 160, 40),
+    ReviewState.CHANGED: QColor(150, 110, 230),
 }
 FINDING_RGB = QColor(255, 80, 200)
 BACKGROUND_RGB = QColor(40, 42, 48)
@@ -22,7 +23,7 @@ BACKGROUND_RGB = QColor(40, 42, 48)
 
 class ReviewStrip(QWidget):
     """One cell per frame for the selected track, coloured by its boxes' review state
-    (grey unreviewed, green accepted, red rejected, orange fixed); a magenta tick marks
+    (grey unreviewed, green accepted, red rejected, orange fixed, violet changed since review); a magenta tick marks
     frames with an open finding on the track. Click a cell to go to that frame."""
 
     frame_clicked = Signal(int)
