@@ -204,3 +204,17 @@ def test_openlabel_file_is_a_pre_label_source(tmp_path: Path, synthetic: Path) -
     expected.load(truth.tracks, truth.annotations)
     assert _groups(project) == _groups(expected)
     assert all(a.source == Source.AUTO for a in project.annotations.values()) and len(project.undo) == 1
+
+
+@needs_kitti
+def test_results_for_frames_without_a_scan_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    res = _kitti_results(tmp_path / "res")
+    (res / "000100.txt").write_text("Car 0 0 -1.5 600 170 640 200 1.5 1.6 3.9 -1 1.7 20 -1.6 0.9\n")
+    project, _ = _empty_project(TRACKING)
+    summary = import_predictions(project, res, "kitti")
+    assert summary.boxes == 25 and "1 result files are for frames not in the sequence" in summary.warnings[0]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "000100.txt").write_text("")
+    with pytest.raises(FormatError, match="another sequence"):
+        import_predictions(project, other, "kitti")

@@ -107,12 +107,16 @@ def _read_kitti(path: Path, sequence: Sequence, schema: LabelSchema) -> Predicti
     frames_of = _kitti_frames(sequence)
     boxes: list[PredictedBox] = []
     covered: list[int] = []
-    for file in _kitti_files(path):
-        stem = f"{int(file.stem):06d}" if file.stem.isdigit() else file.stem
-        if stem not in frames_of:
-            raise FormatError(file, f"no frame {file.stem!r} in sequence {sequence.name!r} "
-                                    f"(its {len(sequence)} frames are named by KITTI id or number)")
-        frame = sequence[frames_of[stem]]
+    files = _kitti_files(path)
+    other = [f for f in files if _stem(f) not in frames_of]
+    if len(other) == len(files):
+        raise FormatError(files[0], f"no frame {files[0].stem!r} in sequence {sequence.name!r} (its "
+                                    f"{len(sequence)} frames are named by KITTI id or number): results of "
+                                    "another sequence?")
+    for file in files:
+        if file in other:
+            continue
+        frame = sequence[frames_of[_stem(file)]]
         covered.append(frame.index)
         calib = calib_of_frame(frame)
         try:
@@ -137,7 +141,13 @@ def _read_kitti(path: Path, sequence: Sequence, schema: LabelSchema) -> Predicti
                 raise FormatError(file, f"not a box: {exc}", line=line_no) from None
             boxes.append(PredictedBox(frame.index, box, category_for_kitti_type(obj.type, schema), obj.score,
                                       {"kitti_type": obj.type}))
-    return PredictionSet(path, "kitti", boxes, sorted(set(covered)))
+    warnings = [f"{len(other)} result files are for frames not in the sequence (e.g. {other[0].name}); "
+                "skipped"] if other else []
+    return PredictionSet(path, "kitti", boxes, sorted(set(covered)), warnings)
+
+
+def _stem(file: Path) -> str:
+    return f"{int(file.stem):06d}" if file.stem.isdigit() else file.stem
 
 
 # -- nuScenes ------------------------------------------------------------------------------------
