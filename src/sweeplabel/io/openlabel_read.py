@@ -149,8 +149,13 @@ def read_openlabel(path: Path | str, schema: LabelSchema | None = None) -> Loade
     lidar_stream = next((n for n, s in streams.items() if isinstance(s, dict) and s.get("type") == "lidar"), None)
     lidar_cs = "lidar" if "lidar" in systems.systems else (lidar_stream if lidar_stream in systems.systems
                                                             else systems.world)
-    raw_frames = doc.obj(body.get("frames"), "openlabel.frames", required=False)
-    numbers = sorted(_frame_number(doc, k) for k in raw_frames)
+    by_key = doc.obj(body.get("frames"), "openlabel.frames", required=False)
+    raw_frames: dict[str, Any] = {}
+    for key, value in by_key.items():  # keyed by the number as we print it ("007" -> "7")
+        if str(_frame_number(doc, key)) in raw_frames:
+            raise doc.fail(f"openlabel.frames.{key}", f"frame {int(key)} is given twice")
+        raw_frames[str(int(key))] = value
+    numbers = sorted(int(k) for k in raw_frames)
     index_of = {n: i for i, n in enumerate(numbers)}
     frames, transforms = [], []
     for number in numbers:
@@ -158,7 +163,7 @@ def read_openlabel(path: Path | str, schema: LabelSchema | None = None) -> Loade
                                lidar_stream, lidar_cs)
         frames.append(frame)
         transforms.append(T)
-    tracks = _read_objects(doc, body, schema, index_of)
+    tracks = _read_objects(doc, body, schema)
     anns = _read_boxes(doc, systems, raw_frames, numbers, index_of, transforms, tracks)
     meta = dict(ext.get("meta") or {})
     if ext.get("schema"):
@@ -186,7 +191,7 @@ def _schema(doc: _Doc, data: Any) -> LabelSchema:
 
 
 def _frame_number(doc: _Doc, key: str) -> int:
-    if not key.isdigit():
+    if not (key.isascii() and key.isdigit()):
         raise doc.fail(f"openlabel.frames.{key}", "frame keys must be frame numbers (digits)")
     return int(key)
 
@@ -302,8 +307,8 @@ def _state(value: Any) -> ReviewState:
         raise ValueError(f"expected one of {', '.join(s.value for s in ReviewState)}, got {_short(value)}") from None
 
 
-def _read_objects(doc: _Doc, body: dict[str, Any], schema: LabelSchema,
-                  index_of: dict[int, int]) -> dict[str, tuple[Track, list[tuple[int, int]]]]:
+def _read_objects(doc: _Doc, body: dict[str, Any], schema: LabelSchema
+                  ) -> dict[str, tuple[Track, list[tuple[int, int]]]]:
     objects = doc.obj(body.get("objects"), "openlabel.objects", required=False)
     out: dict[str, tuple[Track, list[tuple[int, int]]]] = {}
     used: set[int] = set()
@@ -323,7 +328,7 @@ def _read_objects(doc: _Doc, body: dict[str, Any], schema: LabelSchema,
                  for k, v in values.items() if k not in TRACK_META}
         category = _category(doc, schema, obj.get("type"), f"{at}.type")
         name = obj.get("name")
-        number = int(name) if isinstance(name, str) and name.isdigit() else None
+        number = int(name) if isinstance(name, str) and name.isascii() and name.isdigit() else None
         if number is None or number in used:
             pending.append((uid, {"category": category, "attrs": attrs, "kw": kwargs, "iv": intervals,
                                   "token": values.get("token")}))
@@ -335,6 +340,11 @@ def _read_objects(doc: _Doc, body: dict[str, Any], schema: LabelSchema,
         out[uid] = (Track(_token_of_uid(uid, p["token"]), p["category"], next_number, p["attrs"], **p["kw"]),
                     p["iv"])
         next_number += 1
+    seen: dict[str, str] = {}
+    for uid, (track, _) in out.items():
+        if track.token in seen:
+            raise doc.fail(f"openlabel.objects.{uid}", f"same track token {track.token} as object {seen[track.token]}")
+        seen[track.token] = uid
     return out
 
 
@@ -342,6 +352,7 @@ def _read_objects(doc: _Doc, body: dict[str, Any], schema: LabelSchema,
 def _read_boxes(doc: _Doc, systems: _Frames, raw_frames: dict[str, Any], numbers: list[int],
                 index_of: dict[int, int], transforms: list[dict], tracks: dict) -> list[Annotation]:
     anns: list[Annotation] = []
+    tokens: set[str] = set()
     tilted = 0
     for number in numbers:
         at = f"openlabel.frames.{number}"
@@ -357,6 +368,10 @@ def _read_boxes(doc: _Doc, systems: _Frames, raw_frames: dict[str, Any], numbers
             ann, tilt = _read_box(doc, systems, data, f"{o_at}.object_data", track, index_of[number],
                                   transforms[index_of[number]])
             if ann is not None:
+                if ann.token in tokens:
+                    raise doc.fail(f"{o_at}.object_data.cuboid[0].attributes",
+                                   f"box token {ann.token} is used twice")
+                tokens.add(ann.token)
                 anns.append(ann)
                 tilted += tilt > TILT_WARN_RAD
     if tilted:

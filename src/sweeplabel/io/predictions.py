@@ -97,7 +97,8 @@ def _kitti_frames(sequence: Sequence) -> dict[str, int]:
         for frame in sequence.frames:
             key = frame.meta.get(name) if name else frame.index
             if key is not None:
-                out.setdefault(f"{int(key):06d}" if str(key).isdigit() else str(key), frame.index)
+                text = str(key)
+                out.setdefault(f"{int(text):06d}" if text.isascii() and text.isdigit() else text, frame.index)
     return out
 
 
@@ -147,7 +148,7 @@ def _read_kitti(path: Path, sequence: Sequence, schema: LabelSchema) -> Predicti
 
 
 def _stem(file: Path) -> str:
-    return f"{int(file.stem):06d}" if file.stem.isdigit() else file.stem
+    return f"{int(file.stem):06d}" if file.stem.isascii() and file.stem.isdigit() else file.stem
 
 
 # -- nuScenes ------------------------------------------------------------------------------------
