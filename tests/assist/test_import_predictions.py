@@ -218,3 +218,25 @@ def test_results_for_frames_without_a_scan_are_skipped_with_a_warning(tmp_path: 
     (other / "000100.txt").write_text("")
     with pytest.raises(FormatError, match="another sequence"):
         import_predictions(project, other, "kitti")
+
+
+def test_two_hertz_key_frames_still_link_a_fast_car(tmp_path: Path) -> None:
+    """nuScenes results come at 2 Hz: a car at 12 m/s is 6 m further on each key frame
+    (no overlap with its last box); a pedestrian stands 4 m beside its path. Two tracks."""
+    from sweeplabel.model import Frame, Sequence
+
+    frames = [Frame(i, 0.5 * i, meta={"nuscenes_sample_token": f"s{i}", "nuscenes_is_key_frame": True})
+              for i in range(5)]
+    project = Project(Sequence("two_hz", frames))
+
+    def rec(x: float, y: float, name: str, size: list, score: float) -> dict:
+        return {"translation": [x, y, 0.8], "size": size, "rotation": [1, 0, 0, 0], "detection_name": name,
+                "detection_score": score, "attribute_name": ""}
+
+    results = {f"s{i}": [rec(6.0 * i, 0.0, "car", [1.8, 4.4, 1.5], 0.9),
+                         rec(14.0, 4.0, "pedestrian", [0.6, 0.6, 1.7], 0.6)] for i in range(5)}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"results": results}))
+    import_predictions(project, path, "nuscenes")
+    lengths = sorted((project.track(t).category, len(project.annotations_of_track(t))) for t in project.tracks)
+    assert lengths == [("human.pedestrian.adult", 5), ("vehicle.car", 5)]

@@ -10,16 +10,20 @@ before anything changes, so a bad file leaves the project as it was."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from ..io.errors import FormatError
 from ..io.predictions import PredictedBox, PredictionSet, read_predictions
 from ..model import Annotation, Change, Command, Project, Source, Track, new_token
 from .tracker import Detection, MultiObjectTracker, TrackerParams
 
 IMPORT_TRACKER = TrackerParams(min_hits=1)
+# results at a low rate (nuScenes key frames: 2 Hz) move further between frames than the
+# tracker's 1.5 m gate for a first match: the gate grows to this speed times the frame gap
+GATE_SPEED_MPS = 15.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,17 @@ def link_predictions(predictions: PredictionSet, times_s: dict[int, float],
     return sorted(linked, key=lambda t: (min(t.boxes), t.category))
 
 
+def gated_for(params: TrackerParams, times_s: list[float]) -> TrackerParams:
+    """``params`` with the first-match gate widened to ``GATE_SPEED_MPS`` times the median
+    gap between the covered frames (never narrowed)."""
+    gaps = np.diff(sorted(times_s))
+    gaps = gaps[gaps > 0]
+    if not len(gaps):
+        return params
+    gate_m = max(params.max_center_dist_m, GATE_SPEED_MPS * float(np.median(gaps)))
+    return replace(params, max_center_dist_m=gate_m)
+
+
 def import_command(project: Project, linked: list[LinkedTrack], label: str) -> Command:
     """One command adding every linked track as ``auto`` boxes with their scores."""
     changes: list[Change] = []
@@ -99,10 +114,9 @@ def import_predictions(project: Project, path: Path | str, format: str,
         predictions.boxes = [b for b in predictions.boxes if b.score is None or b.score >= min_score]
     unknown = sorted({b.category for b in predictions.boxes if not project.schema.has_category(b.category)})
     if unknown:
-        from ..io.errors import FormatError
         raise FormatError(path, f"classes not in the project's label schema: {', '.join(unknown)}")
     times = {f.index: f.timestamp_s for f in project.sequence.frames}
-    linked = link_predictions(predictions, times, params)
+    linked = link_predictions(predictions, times, gated_for(params, [times[f] for f in predictions.frames]))
     project.execute(import_command(project, linked, format))
     return ImportSummary(Path(path), format, len(linked), sum(len(t.boxes) for t in linked),
                          len(predictions.frames), tuple(predictions.warnings))
