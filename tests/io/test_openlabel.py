@@ -185,13 +185,13 @@ def test_nine_value_euler_cuboid_in_the_lidar_frame(tmp_path: Path) -> None:
         "coordinate_systems": {"odom": {"type": "scene_cs", "parent": "", "children": ["velo"]},
                                "velo": {"type": "sensor_cs", "parent": "odom"}},
         "streams": {"velo": {"type": "lidar"}},
-        "frames": {"0": {"frame_properties": {"timestamp": 1.5, "transforms": {"t": {
+        "frames": {"0005": {"frame_properties": {"timestamp": 1.5, "transforms": {"t": {
             "src": "velo", "dst": "odom",
             "transform_src_to_dst": {"quaternion": [0, 0, math.sin(math.pi / 4), math.cos(math.pi / 4)],
                                      "translation": [5, 0, 0]}}}},
             "objects": {"7": {"object_data": {"cuboid": [{"name": "c", "coordinate_system": "velo",
                                                           "val": [1, 0, 0, 0, 0, 0.5, 4, 2, 1.5]}]}}}}},
-        "objects": {"7": {"name": "car 7", "type": "car", "frame_intervals": [{"frame_start": 0, "frame_end": 0}]}},
+        "objects": {"7": {"name": "car 7", "type": "car", "frame_intervals": [{"frame_start": 5, "frame_end": 5}]}},
     }}
     path = tmp_path / "foreign.json"
     path.write_text(json.dumps(doc))
@@ -202,6 +202,16 @@ def test_nine_value_euler_cuboid_in_the_lidar_frame(tmp_path: Path) -> None:
     assert ann.box.yaw_rad == pytest.approx(math.pi / 2 + 0.5, abs=1e-12)
     assert ann.box.size_lwh_m.tolist() == [4.0, 2.0, 1.5]
     assert loaded.sequence[0].timestamp_s == 1.5
+    out = tmp_path / "again.json"  # written back, the frame keeps its number
+    write_openlabel(out, loaded.sequence, loaded.tracks, loaded.annotations)
+    _assert_checker_passes(out)
+    again = json.loads(out.read_text())["openlabel"]
+    assert list(again["frames"]) == ["5"] and again["frame_intervals"] == [{"frame_start": 5, "frame_end": 5}]
+    uid = "7"  # the object keeps its uid
+    assert again["objects"][uid]["frame_intervals"] == [{"frame_start": 5, "frame_end": 5}]
+    val = again["frames"]["5"]["objects"][uid]["object_data"]["cuboid"][0]["val"]
+    assert val == pytest.approx([5, 1, 0, 0, 0, math.sin(ann.box.yaw_rad / 2), math.cos(ann.box.yaw_rad / 2),
+                                 4, 2, 1.5], abs=1e-12)
 
 
 # -- bad input: one FormatError naming the key path ------------------------------------------------------

@@ -53,12 +53,36 @@ _UUID_NAMESPACE = uuid.UUID("3e1c6b9a-5d2f-4a7e-9b1c-8f0d2e4a6c5b")
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
+UID_ATTRIBUTE = "openlabel_uid"  # a read-in object's own uid when it is not its token's UUID
+_UID = re.compile(r"^(-?[0-9]+|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+
+
+def _object_uids(tracks: list[Track]) -> dict[str, str]:
+    """uid per track token: the uid a file gave it (while valid and unique), else ``object_uid``."""
+    uids: dict[str, str] = {}
+    used: set[str] = set()
+    for track in tracks:
+        own = track.attributes.get(UID_ATTRIBUTE)
+        uid = own if isinstance(own, str) and _UID.match(own) and own not in used else object_uid(track.token)
+        uids[track.token] = uid
+        used.add(uid)
+    return uids
+
+
 def object_uid(token: str) -> str:
     """The OpenLABEL uid of a track token: the token itself as a dashed UUID when it
     is a uuid hex (as ``new_token``), otherwise a name-based UUID of it."""
     if _HEX32.match(token):
         return str(uuid.UUID(hex=token))
     return str(uuid.uuid5(_UUID_NAMESPACE, token))
+
+
+def frame_numbers(sequence: Sequence) -> list[int]:
+    """OpenLABEL frame number per frame index: the number a file read in gave the frame
+    (``meta["openlabel_frame"]``) while they stay increasing, else the index."""
+    numbers = [frame.meta.get("openlabel_frame", frame.index) for frame in sequence.frames]
+    ok = all(isinstance(n, int) and n >= 0 for n in numbers) and all(a < b for a, b in zip(numbers, numbers[1:]))
+    return numbers if ok else [frame.index for frame in sequence.frames]
 
 
 def _intervals(frames: Iterable[int]) -> list[dict[str, int]]:
@@ -130,6 +154,8 @@ def _frame_properties(frame, base_dir: Path | None) -> dict[str, Any]:
 def _track_data(track: Track) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, value in track.attributes.items():
+        if name == UID_ATTRIBUTE:
+            continue
         escaped = name in TRACK_META or name.startswith(ESCAPE_PREFIX)
         values[ESCAPE_PREFIX + name if escaped else name] = value
     values["review_state"] = track.review_state.value
@@ -163,7 +189,7 @@ def _frame_object(ann: Annotation) -> dict[str, Any]:
     return {"object_data": {"cuboid": [cuboid], **data}}
 
 
-def _pointers(anns: list[Annotation], static: dict[str, Any]) -> dict[str, Any]:
+def _pointers(anns: list[Annotation], static: dict[str, Any], numbers: list[int]) -> dict[str, Any]:
     pointers: dict[str, Any] = {}
     for kind, entries in static.items():
         for entry in entries:
@@ -172,7 +198,7 @@ def _pointers(anns: list[Annotation], static: dict[str, Any]) -> dict[str, Any]:
     kind_of: dict[str, str] = {}
     for ann in anns:
         for name, value in _plain(dict(ann.attributes)).items():
-            frames_of.setdefault(name, set()).add(ann.frame_index)
+            frames_of.setdefault(name, set()).add(numbers[ann.frame_index])
             kind_of.setdefault(name, encode_value(name, value)[0])
     box_attrs = {"source": "text", "review_state": "text", "token": "text"}
     for ann in anns:
@@ -182,7 +208,7 @@ def _pointers(anns: list[Annotation], static: dict[str, Any]) -> dict[str, Any]:
             box_attrs["reviewed_by"] = "text"
         if ann.reviewed_s:
             box_attrs["reviewed_s"] = "num"
-    pointers[CUBOID_NAME] = {"type": "cuboid", "frame_intervals": _intervals(a.frame_index for a in anns),
+    pointers[CUBOID_NAME] = {"type": "cuboid", "frame_intervals": _intervals(numbers[a.frame_index] for a in anns),
                              "attribute_pointers": dict(sorted(box_attrs.items()))}
     for name in sorted(frames_of):
         pointers[name] = {"type": kind_of[name], "frame_intervals": _intervals(frames_of[name])}
@@ -200,21 +226,23 @@ def openlabel_document(sequence: Sequence, tracks: Iterable[Track], annotations:
         for ann, _ in items:
             by_track.setdefault(ann.track_token, []).append(ann)
     calib = _camera_calib(sequence)
+    numbers = frame_numbers(sequence)
+    uids = _object_uids(tracks)
     objects: dict[str, Any] = {}
     for track in tracks:
         anns = sorted(by_track.get(track.token, []), key=lambda a: a.frame_index)
         static = _track_data(track)
-        objects[object_uid(track.token)] = {
+        objects[uids[track.token]] = {
             "name": str(track.number), "type": track.category, "coordinate_system": WORLD_CS,
-            "frame_intervals": _intervals(a.frame_index for a in anns), "object_data": static,
-            "object_data_pointers": _pointers(anns, static)}
+            "frame_intervals": _intervals(numbers[a.frame_index] for a in anns), "object_data": static,
+            "object_data_pointers": _pointers(anns, static, numbers)}
     frames: dict[str, Any] = {}
     for frame in sequence.frames:
         entry: dict[str, Any] = {"frame_properties": _frame_properties(frame, base_dir)}
         items = by_frame.get(frame.index, [])
         if items:
-            entry["objects"] = {object_uid(track.token): _frame_object(ann) for ann, track in items}
-        frames[str(frame.index)] = entry
+            entry["objects"] = {uids[track.token]: _frame_object(ann) for ann, track in items}
+        frames[str(numbers[frame.index])] = entry
     extension = {"format": sequence.format, "root": str(sequence.root) if sequence.root else None,
                  "meta": _plain({k: v for k, v in sequence.meta.items() if k != "_schema"}),
                  "schema": schema.to_dict() if schema is not None else None}
@@ -225,7 +253,7 @@ def openlabel_document(sequence: Sequence, tracks: Iterable[Track], annotations:
         "streams": _streams(sequence, calib),
     }
     if sequence.frames:
-        body["frame_intervals"] = [{"frame_start": 0, "frame_end": len(sequence.frames) - 1}]
+        body["frame_intervals"] = _intervals(numbers)
     body["frames"] = frames
     body["objects"] = objects
     return {"openlabel": body}

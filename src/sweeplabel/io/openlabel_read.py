@@ -18,7 +18,7 @@ from ..model import (Annotation, Frame, LabelSchema, ReviewState, SchemaError, S
 from ..model.geometry import invert_transform
 from .errors import FormatError
 from .labels_json import _loader_for
-from .openlabel import EXTENSION_KEY, ESCAPE_PREFIX, TRACK_META
+from .openlabel import ESCAPE_PREFIX, EXTENSION_KEY, TRACK_META, UID_ATTRIBUTE, object_uid
 from .paths import inside
 from .openlabel_values import DATA_KINDS, box_of_cuboid, decode_entry, transform_matrix
 from .registry import LoadedSequence
@@ -326,6 +326,8 @@ def _read_objects(doc: _Doc, body: dict[str, Any], schema: LabelSchema
                   "reviewed_s": _meta_value(doc, values, "reviewed_s", data_at, float) or 0.0}
         attrs = {(k[len(ESCAPE_PREFIX):] if k.startswith(ESCAPE_PREFIX) else k): v
                  for k, v in values.items() if k not in TRACK_META}
+        if object_uid(_token_of_uid(uid, values.get("token"))) != uid:
+            attrs[UID_ATTRIBUTE] = uid  # written back under the same uid
         category = _category(doc, schema, obj.get("type"), f"{at}.type")
         name = obj.get("name")
         number = int(name) if isinstance(name, str) and name.isascii() and name.isdigit() else None
