@@ -60,8 +60,12 @@ def _assert_same_labels(a, b) -> None:
 
 
 # -- the checker passes our exports --------------------------------------------------------------
+AV2 = DATA / "av2_sensor_sample"
+
+
 @needs_data
-@pytest.mark.parametrize("root", [TRACKING, SUSTECH], ids=["kitti-tracking", "sustech"])
+@pytest.mark.parametrize("root", [TRACKING, SUSTECH, pytest.param(AV2, marks=pytest.mark.skipif(
+    not AV2.is_dir(), reason=f"shared Argoverse 2 sample not found at {AV2}"))], ids=["kitti-tracking", "sustech", "av2"])
 def test_checker_passes_real_sequences(tmp_path: Path, root: Path) -> None:
     loaded = read_sequence(root)
     path = _export(loaded, tmp_path)
