@@ -4,7 +4,8 @@
 ``Project``, or anything with a ``.project`` (an opened project store). Formats:
 ``kitti`` (OUT/label_2 + calib), ``kitti-tracking`` (OUT/label_02/SSSS.txt + calib),
 ``nuscenes`` (OUT/<version>/*.json + the sweeps it references), ``json`` (OUT/labels.json,
-the tool's own lossless format). Every file is written to a temporary file and renamed."""
+the tool's own lossless format), ``openlabel`` (OUT/<sequence>.openlabel.json, ASAM
+OpenLABEL 1.0). Every file is written to a temporary file and renamed."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .registry import LoadedSequence
 
 INCOMPLETE_MARKER = "EXPORT_INCOMPLETE.txt"
 
-FORMATS = ("kitti", "kitti-tracking", "nuscenes", "json")
+FORMATS = ("kitti", "kitti-tracking", "nuscenes", "json", "openlabel")
 Progress = Callable[[int, int], None]
 
 
@@ -118,6 +119,12 @@ def _write(format: str, sequence: Sequence, tracks: list[Track], annotations: li
         name = plain_name(options.get("filename", "labels.json"), "the JSON file name")
         counts = write_labels_json(out_dir / name, sequence, tracks,
                                    annotations, schema)
+        if progress is not None:
+            progress(len(sequence.frames), len(sequence.frames))
+    elif format == "openlabel":
+        from .openlabel import export_file_name, write_openlabel
+        name = plain_name(options.get("filename", export_file_name(sequence)), "the OpenLABEL file name")
+        counts = write_openlabel(out_dir / name, sequence, tracks, annotations, schema)
         if progress is not None:
             progress(len(sequence.frames), len(sequence.frames))
     else:

@@ -75,6 +75,7 @@ _BUILTIN_MODULES = (
     "sweeplabel.io.ply_bin",
     "sweeplabel.io.labels_json",
     "sweeplabel.io.av2",
+    "sweeplabel.io.openlabel",
 )
 _loaded = False
 
