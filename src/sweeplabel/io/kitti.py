@@ -26,6 +26,7 @@ import numpy as np
 
 from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, default_schema, new_token
 from ..model.geometry import invert_transform
+from .cameras import with_cameras
 from .atomic import write_text_atomic
 from .errors import FormatError
 from .ply_bin import read_bin
@@ -380,7 +381,7 @@ def read_kitti_object(path: Path | str, schema: LabelSchema | None = None) -> Lo
         frames.append(frame)
     seq = Sequence(name=root.parent.name if root.name == "training" else root.name, frames=frames,
                    root=root, format="kitti-object", meta={"kitti_label_decimals": 2})
-    return LoadedSequence(seq, tracks, anns)
+    return with_cameras(LoadedSequence(seq, tracks, anns))  # frame.cameras: image_2 + P2
 
 
 def read_bin_size_check(path: Path, fields: int = 4) -> None:
