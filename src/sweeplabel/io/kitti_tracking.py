@@ -148,7 +148,7 @@ def read_kitti_tracking(path: Path | str, sequence_id: str | None = None,
             tracks[obj.track_id] = track
         box = box_from_camera(obj, calib.T_cam_velo).transformed(frame.T_world_sensor)
         anns.append(Annotation(new_token(), track.token, frame.index, box,
-                               annotation_attributes(obj, box, line)))
+                               annotation_attributes(obj, box, line, frame.index)))
     if unloaded:
         warnings.append(f"{label_path}: {len(unloaded)} label lines are for frames without a scan; "
                         "kept for export, not shown")
