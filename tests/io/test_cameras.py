@@ -16,6 +16,7 @@ from sweeplabel.model import Box
 from sweeplabel.model.camera import projection_matrices
 
 from conftest import SHARED_DATA
+from io_cameras_data import KITTI_000008_CAR, kitti_camera_dataset
 
 CAR_MIN_POINTS = 50
 INSIDE_SHARE = 0.95
@@ -70,24 +71,8 @@ def test_sustech_000965_front_cars_inside_projected_hull(sustech):
     assert all(share >= INSIDE_SHARE for _, _, share in shares), shares
 
 
-def _kitti_camera_dataset(shared_data, tmp_path) -> Path:
-    src = shared_data / "kitti_camera"
-    if not src.is_dir():
-        pytest.skip(f"{src} not found (README section 7)")
-    root = tmp_path / "kitti" / "training"
-    for sub, name in (("velodyne", "velodyne_reduced/000008.bin"), ("calib", "calib/000008.txt"),
-                      ("image_2", "image_2/000008.png")):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-        (root / sub / Path(name).name).symlink_to(src / name)
-    return root
-
-
-# The silver car left of the road in KITTI 000008 (fitted to its LiDAR cluster, bottom at the ground).
-KITTI_000008_CAR = Box([7.81, 1.26, -0.88], [3.6, 1.85, 1.55], -0.40)
-
-
 def test_kitti_000008_car_inside_projected_hull(shared_data, tmp_path):
-    loaded = read_sequence(_kitti_camera_dataset(shared_data, tmp_path))
+    loaded = read_sequence(kitti_camera_dataset(shared_data, tmp_path))
     frame = loaded.sequence.frames[0]
     (cam,) = frame.cameras
     assert cam.problem is None and cam.image_size_wh == (1242, 375)

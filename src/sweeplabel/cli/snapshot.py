@@ -1,0 +1,74 @@
+"""``sweeplabel snapshot INPUT --frame N --out DIR [--camera NAME]``: one PNG per camera with
+the frame's points and projected boxes (for bug reports and QA)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("snapshot", help="write PNGs of a frame's cameras with the projected boxes")
+    p.add_argument("input", help="a .sweeplabel project or a dataset with cameras")
+    p.add_argument("--frame", type=int, default=0, help="frame index (0-based, default 0)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--camera", help="only this camera (default: every camera of the frame)")
+    p.add_argument("--no-points", action="store_true", help="boxes only, no projected points")
+    p.set_defaults(func=cmd_snapshot)
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from .qa import _loaded
+
+    with _loaded(Path(args.input)) as (project, _settings):
+        return write_snapshots(project, args.frame, Path(args.out), args.camera, not args.no_points)
+
+
+def write_snapshots(project, frame_index: int, out_dir: Path, camera: str | None = None,
+                    show_points: bool = True) -> int:
+    """Write ``<out>/<frame id>_<camera>.png`` for each camera; returns the exit code."""
+    import numpy as np
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QGuiApplication
+
+    from ..app.camera_images import decode_camera_image
+    from ..app.panels.camera_draw import draw_frame
+    from ..io.atomic import write_bytes_atomic
+    from ..model.geometry import transform_points
+
+    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841 - QPainter needs it
+    n = len(project.sequence)
+    if not 0 <= frame_index < n:
+        print(f"sweeplabel: error: --frame {frame_index}: expected 0..{n - 1}", file=sys.stderr)
+        return 2
+    frame = project.sequence[frame_index]
+    cams = [c for c in frame.cameras if camera is None or c.name == camera]
+    if not cams:
+        names = ", ".join(c.name for c in frame.cameras) or "none"
+        print(f"sweeplabel: error: frame {frame_index} has no camera {camera or ''} (cameras: {names})".replace("  ", " "),
+              file=sys.stderr)
+        return 2
+    images = [decode_camera_image(c, None) for c in cams]
+    points = frame.load_points()
+    xyz = (transform_points(frame.T_world_sensor, points[:, :3].astype(np.float64))
+           - project.sequence.render_origin_m).astype(np.float32)
+    stem = str(frame.meta.get("kitti_id") or frame.meta.get("sustech_id") or f"{frame_index:06d}")
+    written = 0
+    for view in draw_frame(project, frame_index, images, xyz, show_points=show_points):
+        if view.image is None:
+            print(f"camera {view.name}: not written: {view.problem}", file=sys.stderr)
+            continue
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        view.image.save(buffer, "PNG")
+        buffer.close()
+        path = out_dir / f"{stem}_{view.name}.png"
+        write_bytes_atomic(path, bytes(data))
+        print(f"wrote {path} ({len(view.outlines)} boxes)")
+        written += 1
+    return 0 if written else 1
