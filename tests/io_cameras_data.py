@@ -9,7 +9,7 @@ import pytest
 from sweeplabel.model import Box
 
 # The silver car left of the road in KITTI 000008 (fitted to its LiDAR cluster, bottom at the ground).
-KITTI_000008_CAR = Box([7.81, 1.26, -0.88], [3.6, 1.85, 1.55], -0.40)
+KITTI_000008_CAR = Box([8.3, 1.2, -0.9], [3.8, 1.7, 1.5], 2.74)  # faces the camera
 
 
 def kitti_camera_dataset(shared_data: Path, tmp_path: Path) -> Path:
