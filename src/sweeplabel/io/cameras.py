@@ -92,7 +92,7 @@ def _camera(name: str, image: Path | None, expected: Path, K: np.ndarray, T_sens
             size = real
     bad = calibration_problem(K, T_sensor_camera, size if problem is None else (1, 1))
     if bad is not None:
-        problem = f"{calib_path or 'calibration'}: camera {name}: {bad}"
+        problem = f"{calib_path or 'calibration'}: camera {name}: {bad}" + (f" ({image})" if "image" in bad else "")
         K, T_sensor_camera = np.eye(3), np.eye(4)
     return Camera(name, image, size, K, T_sensor_camera, timestamp_s, distortion, problem, calib_path)
 

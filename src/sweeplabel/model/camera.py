@@ -77,6 +77,9 @@ def calibration_problem(K: np.ndarray, T_sensor_camera: np.ndarray, image_size_w
     w, h = image_size_wh
     if not (w > 0 and h > 0):
         return f"image size {w}x{h}: expected positive width and height"
+    if not (0 < K[0, 2] < w and 0 < K[1, 2] < h) and (w, h) != (1, 1):
+        return (f"the principal point ({K[0, 2]:.0f}, {K[1, 2]:.0f}) of K lies outside the {w}x{h} image: "
+                "the calibration does not fit the image")
     return None
 
 
