@@ -69,6 +69,6 @@ def write_snapshots(project, frame_index: int, out_dir: Path, camera: str | None
         buffer.close()
         path = out_dir / f"{stem}_{view.name}.png"
         write_bytes_atomic(path, bytes(data))
-        print(f"wrote {path} ({len(view.outlines)} boxes)")
+        print(f"wrote {path} ({len(view.box_edges)} boxes)")
         written += 1
     return 0 if written else 1

@@ -37,12 +37,26 @@ class BoxStyle:
 
 @dataclass
 class CameraView:
-    """A drawn camera: ``image`` (None with ``problem``) and the box outlines in its pixels."""
+    """A drawn camera: ``image`` (None with ``problem``) and, per drawn box, its near-clipped
+    edges in the image's pixels; the outlines (silhouettes) are made on first use."""
 
     name: str
     image: QImage | None
     problem: str | None = None
-    outlines: list[tuple[BoxStyle, QPolygonF]] = field(default_factory=list)
+    box_edges: list[tuple[BoxStyle, np.ndarray]] = field(default_factory=list)
+    _outlines: list[tuple[BoxStyle, QPolygonF]] | None = None
+
+    @property
+    def outlines(self) -> list[tuple[BoxStyle, QPolygonF]]:
+        """(style, silhouette polygon in image pixels) per box: computed once, on the first
+        click or hover (a convex hull per box is the costly part of a redraw)."""
+        if self._outlines is None:
+            self._outlines = []
+            for style, edges in self.box_edges:
+                hull = box_outline_px(edges)
+                if len(hull):
+                    self._outlines.append((style, QPolygonF([QPointF(float(x), float(y)) for x, y in hull])))
+        return self._outlines
 
     def boxes_at(self, x_px: float, y_px: float) -> list[BoxStyle]:
         """Boxes whose outline holds the image pixel, smallest outline first."""
@@ -91,15 +105,20 @@ def depth_lut() -> np.ndarray:
     return (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32)
 
 
-_LUT: np.ndarray | None = None
+_LUT: list[np.ndarray] = []
+
+
+def depth_colors() -> np.ndarray:
+    """The depth LUT, made once (the frame loader's worker makes it before the first draw)."""
+    if not _LUT:
+        _LUT.append(depth_lut())
+    return _LUT[0]
 
 
 def draw_points(image: QImage, uv_px: np.ndarray, depth_m: np.ndarray, scale: float) -> None:
     """Points as POINT_PX squares coloured by depth, near ones on top, written straight into
     the (RGB32) image's pixels with NumPy."""
-    global _LUT
-    if _LUT is None:
-        _LUT = depth_lut()
+    lut = depth_colors()
     if len(uv_px) == 0:
         return
     arr = np.frombuffer(image.bits(), np.uint32).reshape(image.height(), image.bytesPerLine() // 4)
@@ -108,7 +127,7 @@ def draw_points(image: QImage, uv_px: np.ndarray, depth_m: np.ndarray, scale: fl
     v = (uv_px[order, 1] * scale).astype(np.int64)
     lo, hi = DEPTH_RANGE_M
     t = np.clip((np.log(np.maximum(depth_m[order], lo)) - np.log(lo)) / (np.log(hi) - np.log(lo)), 0, 1)
-    colors = _LUT[(t * 255).astype(np.int64)]
+    colors = lut[(t * 255).astype(np.int64)]
     for du in range(POINT_PX):
         for dv in range(POINT_PX):
             uu, vv = u + du, v + dv
@@ -117,8 +136,9 @@ def draw_points(image: QImage, uv_px: np.ndarray, depth_m: np.ndarray, scale: fl
 
 
 def draw_boxes(image: QImage, proj: CameraProjection, cam: int, styles: list[BoxStyle],
-               scale: float) -> list[tuple[BoxStyle, QPolygonF]]:
-    """Wireframes of ``styles`` (same order as the projected boxes); returns their outlines."""
+               scale: float) -> list[tuple[BoxStyle, np.ndarray]]:
+    """Wireframes of ``styles`` (same order as the projected boxes); returns (style, near-clipped
+    edges in the image's pixels) of the boxes drawn."""
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     outlines = []
@@ -138,9 +158,7 @@ def draw_boxes(image: QImage, proj: CameraProjection, cam: int, styles: list[Box
             painter.setPen(QPen(color, (SELECTED_LINE_PX if style.selected else LINE_PX) * 0.75,
                                 Qt.PenStyle.DashLine))
             painter.drawLines(heading)
-        hull = box_outline_px(proj.edges_near_px[cam, b]) * scale
-        if len(hull):
-            outlines.append((style, QPolygonF([QPointF(float(x), float(y)) for x, y in hull])))
+        outlines.append((style, proj.edges_near_px[cam, b] * scale))
     painter.end()
     return outlines
 
@@ -155,8 +173,8 @@ def draw_camera(ci: CameraImage, proj: CameraProjection | None, cam: int | None,
         if show_points:
             draw_points(base, proj.point_uv_px[cam], proj.point_depth_m[cam], ci.scale)
     image = base.copy()
-    outlines = draw_boxes(image, proj, cam, styles, ci.scale)
-    return CameraView(ci.camera.name, image, None, outlines), base
+    edges = draw_boxes(image, proj, cam, styles, ci.scale)
+    return CameraView(ci.camera.name, image, None, edges), base
 
 
 def render_frame_boxes(project: Project, frame_index: int) -> tuple[list[Annotation], np.ndarray, np.ndarray]:

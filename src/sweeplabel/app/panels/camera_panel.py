@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from ..camera_images import CAMERA_IMAGES, CameraImage, decode_frame_images
-from .camera_draw import CameraView, box_styles, draw_camera, project_frame, render_frame_boxes
+from .camera_draw import CameraView, box_styles, depth_colors, draw_camera, project_frame, render_frame_boxes
 
 if TYPE_CHECKING:
     from ..main_window import MainWindow
@@ -178,6 +178,11 @@ class CameraPanel(QWidget):
             self.box_clicked.emit(hits[0].token)
 
 
+def _decode_for_panel(sequence, frame_index: int) -> list[CameraImage]:  # noqa: ANN001 - worker side
+    depth_colors()  # the colour table's first use (imports matplotlib) stays off the UI thread
+    return decode_frame_images(sequence, frame_index)
+
+
 class CameraDock(QObject):
     """The camera panel in a dock of ``window``, kept in step with the frame, the boxes and
     the selection. Hidden when the sequence has no cameras."""
@@ -195,7 +200,7 @@ class CameraDock(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
-        window.loader.add_attachment(CAMERA_IMAGES, decode_frame_images)
+        window.loader.add_attachment(CAMERA_IMAGES, _decode_for_panel)
         window.loader.attached.connect(self._on_attached)
         window.editor.selection_changed.connect(self.schedule)  # also fires after every frame change
         for name in _MODEL_SIGNALS:
