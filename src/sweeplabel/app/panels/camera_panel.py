@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
@@ -208,6 +208,17 @@ class CameraDock(QObject):
         self.panel.box_clicked.connect(self._select)
         self.panel.points_toggled.connect(lambda _on: self.schedule())
         self.dock.visibilityChanged.connect(lambda visible: visible and self.schedule())
+        window.installEventFilter(self)  # let go of the project's signals when the window closes
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        for name in _MODEL_SIGNALS:
+            getattr(self.window.project.events, name).disconnect(self._on_model_changed)
 
     def _place_beside_view(self) -> None:
         """A column of its own between the 3D view and the other right-hand docks."""
