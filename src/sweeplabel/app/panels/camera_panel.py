@@ -8,7 +8,7 @@ selection change on the next event-loop turn."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 _MODEL_SIGNALS = ("annotation_added", "annotation_removed", "annotation_changed", "track_added", "track_changed",
                   "track_removed")
 BACKGROUND = QColor(24, 26, 30)
+DRAWING = "drawing …"
 SMALL_TILE_HEIGHT_PX = 120
 LARGE_TILE_MIN_HEIGHT_PX = 220
 DOCK_WIDTH_PX = 560
@@ -145,7 +146,7 @@ class CameraPanel(QWidget):
         names = [v.name for v in views]
         if self.large_name not in names:
             self.large_name = names[0] if names else None
-        problems = [f"{v.name}: {v.problem}" for v in views if v.problem]
+        problems = [f"{v.name}: {v.problem}" for v in views if v.problem and v.problem != DRAWING]
         self.set_message("; ".join(problems))
         self._layout_tiles()
 
@@ -199,7 +200,9 @@ class CameraDock(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._step)
+        self._job: Iterator[None] | None = None
+        self._views: dict[int, CameraView] = {}
         window.loader.add_attachment(CAMERA_IMAGES, _decode_for_panel)
         window.loader.attached.connect(self._on_attached)
         window.editor.selection_changed.connect(self.schedule)  # also fires after every frame change
@@ -231,7 +234,8 @@ class CameraDock(QObject):
         win.resizeDocks([self.dock], [DOCK_WIDTH_PX], Qt.Orientation.Horizontal)
 
     def schedule(self, *_args: object) -> None:
-        """Redraw on the next event-loop turn (many model events in one step draw once)."""
+        """Redraw from the next event-loop turn on (many model events in one step draw once)."""
+        self._job = None
         self._timer.start()
 
     def _on_model_changed(self, *_args: object) -> None:
@@ -252,7 +256,25 @@ class CameraDock(QObject):
         return images
 
     def refresh(self) -> None:
-        """Draw the shown frame's cameras (points reused while the frame and toggle are the same)."""
+        """Draw the shown frame's cameras now (scripts and tests; the app draws step by step)."""
+        self._job = None
+        for _ in self._draw_steps():
+            pass
+
+    def _step(self) -> None:
+        """One camera per event-loop turn, the large one first: no long stall on a frame switch."""
+        if self._job is None:
+            self._job = self._draw_steps()
+        try:
+            next(self._job)
+        except StopIteration:
+            self._job = None
+            return
+        self._timer.start()
+
+    def _draw_steps(self) -> Iterator[None]:
+        """Draw the cameras (points reused while the frame and the toggle stay the same),
+        yielding after each camera."""
         try:
             scene, project = self.window.scene, self.window.project
             frame_index = scene.frame_index
@@ -271,16 +293,20 @@ class CameraDock(QObject):
         data = scene.data
         key = (frame_index, id(data), id(images), self.panel.show_points)
         if key != self._key:
-            self._key, self._bases = key, {}
+            self._key, self._bases, self._views = key, {}, {}
         anns, boxes, T_world_render = render_frame_boxes(project, frame_index)
-        xyz = data.xyz_m if (data is not None and not self._bases) else np.zeros((0, 3), np.float32)
+        missing = any(ci.image is not None and k not in self._bases for k, ci in enumerate(images))
+        xyz = data.xyz_m if (data is not None and missing) else np.zeros((0, 3), np.float32)
         usable, proj = project_frame(images, project.sequence[frame_index].T_world_sensor, T_world_render, xyz, boxes)
         styles = box_styles(project, anns, self.window.editor.selected)
-        views = []
-        for k, ci in enumerate(images):
+        names = [ci.camera.name for ci in images]
+        large = names.index(self.panel.large_name) if self.panel.large_name in names else 0
+        for k in [large] + [k for k in range(len(images)) if k != large]:
             cam = usable.index(k) if k in usable else None
-            view, base = draw_camera(ci, proj, cam, styles, self.panel.show_points, self._bases.get(k))
+            view, base = draw_camera(images[k], proj, cam, styles, self.panel.show_points, self._bases.get(k))
             if base is not None:
                 self._bases[k] = base
-            views.append(view)
-        self.panel.set_views(views)
+            self._views[k] = view
+            self.panel.set_views([self._views.get(j) or CameraView(names[j], None, DRAWING)
+                                  for j in range(len(images))])
+            yield
