@@ -149,3 +149,30 @@ def test_nuscenes_tables_describe_cameras(shared_data):
     T_cam_world = front.T_camera_world(frame.T_world_sensor)
     p = front.K @ (T_cam_world[:3, :3] @ ahead + T_cam_world[:3, 3])
     assert p[2] > 15 and abs(p[0] / p[2] - 960) < 200
+
+
+def test_kitti_tracking_image_02(shared_data, tmp_path):
+    from PIL import Image
+
+    src = shared_data / "kitti_tracking_0000" / "training"
+    if not src.is_dir():
+        pytest.skip(f"{src} not found")
+    root = tmp_path / "training"
+    root.mkdir()
+    for sub in ("velodyne", "label_02", "calib"):
+        (root / sub).symlink_to(src / sub)
+    (root / "image_02" / "0000").mkdir(parents=True)
+    Image.new("RGB", (1242, 375), (90, 90, 90)).save(root / "image_02" / "0000" / "000000.png")
+    loaded = read_sequence(root)
+    f0, f1 = loaded.sequence.frames[:2]
+    (cam,) = f0.cameras
+    assert cam.name == "image_02" and cam.problem is None and cam.image_size_wh == (1242, 375)
+    assert "image missing" in f1.cameras[0].problem
+    assert any("camera images missing" in w for w in loaded.warnings)
+    # world -> camera follows the frame pose: a world point fixed ahead of frame 1's sensor
+    # projects to the same pixel through frame 1's camera as a sensor-frame point would
+    T = f1.cameras[0].T_camera_world(f1.T_world_sensor)
+    p_sensor = np.array([15.0, 0.0, 0.0, 1.0])
+    p_world = f1.T_world_sensor @ p_sensor
+    T_cam_sensor = np.linalg.inv(f1.cameras[0].T_sensor_camera)
+    np.testing.assert_allclose(T @ p_world, T_cam_sensor @ p_sensor, atol=1e-6)
