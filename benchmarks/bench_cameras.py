@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # the NumPy twin's matmuls: no BLAS threads spinning on 2 cores
 
 import numpy as np  # noqa: E402
 

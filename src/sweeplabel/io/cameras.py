@@ -33,8 +33,15 @@ def with_cameras(loaded: LoadedSequence, tables: Any = None) -> LoadedSequence:
     if builder is None or seq.root is None:
         return loaded
     cameras_of = builder(seq, tables)
+    failed: list[str] = []
     for frame in seq.frames:
-        frame.cameras = cameras_of(frame)
+        try:
+            frame.cameras = cameras_of(frame)
+        except (KeyError, ValueError, TypeError, OSError) as exc:  # camera data never stops the frames
+            frame.cameras = []
+            failed.append(f"frame {frame.index}: {type(exc).__name__}: {exc}")
+    if failed:
+        loaded.warnings.append(f"cameras left out for {len(failed)} frames ({failed[0]})")
     loaded.warnings.extend(camera_warnings(seq.frames))
     return loaded
 
