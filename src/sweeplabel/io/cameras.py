@@ -227,20 +227,19 @@ def _front_first(cam: Camera) -> tuple[int, str]:
 
 
 # -- nuScenes -----------------------------------------------------------------------------
-def _nuscenes_channels(tables) -> dict[str, list[dict]]:
-    """Camera channel -> its sample_data records sorted by time."""
+def _nuscenes_channels(tables) -> dict[str, dict[str, list[dict]]]:
+    """Camera channel -> sample token -> its sample_data records (key frame and sweeps)."""
     sensors = {s["token"]: s for s in tables.rows["sensor"] if isinstance(s, dict)}
     cam_calibs = {}
     for cs in tables.rows["calibrated_sensor"]:
         sensor = sensors.get(cs.get("sensor_token")) if isinstance(cs, dict) else None
         if sensor and (sensor.get("modality") == "camera" or str(sensor.get("channel", "")).startswith("CAM")):
             cam_calibs[cs["token"]] = sensor.get("channel", "CAM")
-    channels: dict[str, list[dict]] = {}
+    channels: dict[str, dict[str, list[dict]]] = {}
     for sd in tables.rows["sample_data"]:
         if isinstance(sd, dict) and sd.get("calibrated_sensor_token") in cam_calibs:
-            channels.setdefault(cam_calibs[sd["calibrated_sensor_token"]], []).append(sd)
-    for records in channels.values():
-        records.sort(key=lambda r: r.get("timestamp", 0))
+            by_sample = channels.setdefault(cam_calibs[sd["calibrated_sensor_token"]], {})
+            by_sample.setdefault(sd.get("sample_token"), []).append(sd)
     return channels
 
 
@@ -251,7 +250,8 @@ def _nuscenes_cameras(seq, tables):
     return lambda frame: _nuscenes_frame(Path(seq.root).resolve(), tables, channels, frame)
 
 
-def _nuscenes_frame(dataroot: Path, tables, channels: dict[str, list[dict]], frame) -> list[Camera]:
+def _nuscenes_frame(dataroot: Path, tables, channels: dict[str, dict[str, list[dict]]], frame) -> list[Camera]:
+    """Per camera channel, the image of the frame's sample nearest in time to the sweep."""
     if "nuscenes_timestamp_us" not in frame.meta:
         return []
     from .nuscenes import transform_from  # the same quaternion convention as the LiDAR poses
@@ -260,9 +260,10 @@ def _nuscenes_frame(dataroot: Path, tables, channels: dict[str, list[dict]], fra
     t_us = float(frame.meta["nuscenes_timestamp_us"])
     folder = tables.folder
     cams = []
-    for channel, records in channels.items():
-        same = [r for r in records if r.get("sample_token") == sample] or records
-        sd = min(same, key=lambda r: abs(float(r.get("timestamp", 0)) - t_us))
+    for channel, by_sample in channels.items():
+        if sample not in by_sample:
+            continue
+        sd = min(by_sample[sample], key=lambda r: abs(float(r.get("timestamp", 0)) - t_us))
         cs = tables.by_token["calibrated_sensor"].get(sd.get("calibrated_sensor_token"), {})
         ep = tables.by_token["ego_pose"].get(sd.get("ego_pose_token"))
         calib_path = folder / "calibrated_sensor.json"
