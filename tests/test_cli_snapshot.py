@@ -72,3 +72,14 @@ def test_snapshot_errors_name_the_camera(shared_data, tmp_path, capsys):
     assert main(["snapshot", str(root), "--out", str(tmp_path / "o"), "--camera", "CAM_BACK"]) == 2
     assert "image_2" in capsys.readouterr().err
     assert main(["snapshot", str(root), "--frame", "5", "--out", str(tmp_path / "o")]) == 2
+
+
+def test_snapshot_with_the_3d_view(shared_data, tmp_path):
+    from PySide6.QtGui import QImage
+
+    root = _labelled_kitti(shared_data, tmp_path)
+    out = tmp_path / "snap"
+    assert main(["snapshot", str(root), "--out", str(out), "--with-3d"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["000008_3d.png", "000008_image_2.png"]
+    view = QImage(str(out / "000008_3d.png"))
+    assert view.width() == 1280 and len({view.pixel(x, y) for x in range(0, 1280, 16) for y in range(0, 800, 16)}) > 20
