@@ -194,7 +194,8 @@ class CameraDock(QObject):
         self.panel = CameraPanel(window)
         self.dock = window._dock("Cameras", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._place_beside_view()
-        self.dock.setVisible(any(f.cameras for f in window.project.sequence))
+        # shown when the sequence has camera images (a dataset shipped without images keeps the space)
+        self.dock.setVisible(any(c.image_path is not None for f in window.project.sequence for c in f.cameras))
         self._key: tuple | None = None
         self._bases: dict[int, object] = {}
         self._timer = QTimer(self)
