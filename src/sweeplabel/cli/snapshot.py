@@ -35,14 +35,14 @@ def write_snapshots(project, frame_index: int, out_dir: Path, camera: str | None
     """Write ``<out>/<frame id>_<camera>.png`` for each camera; returns the exit code."""
     import numpy as np
 
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
-    from PySide6.QtGui import QGuiApplication
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no window is shown
+    from PySide6.QtWidgets import QApplication
 
     from ..app.camera_images import decode_camera_image
     from ..app.panels.camera_draw import draw_frame
     from ..model.geometry import transform_points
 
-    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841 - QPainter needs it
+    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 - QPainter needs one (a widgets one: tests share it)
     n = len(project.sequence)
     if not 0 <= frame_index < n:
         print(f"sweeplabel: error: --frame {frame_index}: expected 0..{n - 1}", file=sys.stderr)
