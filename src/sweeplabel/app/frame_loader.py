@@ -4,6 +4,7 @@ the next ones and keeps a few in a cache. Results reach the UI thread by signal.
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -19,12 +20,28 @@ class _Bridge(QObject):
     failed = Signal(int, str)
     progress = Signal(int, int, int)  # frame index, points done, points total
     partial = Signal(int, object)  # frame index, FrameData read so far (big clouds)
+    attached = Signal(int, str, object)  # frame index, attachment name, its value (or the Exception)
+
+
+Attachment = Callable[[Sequence, int], Any]  # run on the worker after the points (e.g. camera images)
+
+
+def _run_attachments(sequence: Sequence, frame_index: int, attachments: dict[str, Attachment],
+                     bridge: _Bridge) -> None:
+    for name, make in attachments.items():
+        try:
+            value = make(sequence, frame_index)
+        except Exception as exc:  # noqa: BLE001 - reported to the UI, never lost in a thread
+            value = exc
+        bridge.attached.emit(frame_index, name, value)
 
 
 class _LoadJob(QRunnable):
-    def __init__(self, sequence: Sequence, frame_index: int, bridge: _Bridge) -> None:
+    def __init__(self, sequence: Sequence, frame_index: int, bridge: _Bridge,
+                 attachments: dict[str, Attachment] | None = None) -> None:
         super().__init__()
         self.sequence, self.frame_index, self.bridge = sequence, frame_index, bridge
+        self.attachments = dict(attachments or {})
 
     def run(self) -> None:
         try:
@@ -34,7 +51,17 @@ class _LoadJob(QRunnable):
         except Exception as exc:  # noqa: BLE001 - reported to the UI, never lost in a thread
             self.bridge.failed.emit(self.frame_index, f"{type(exc).__name__}: {exc}")
             return
-        self.bridge.loaded.emit(self.frame_index, data)
+        self.bridge.loaded.emit(self.frame_index, data)  # the points first: the 3D view never waits
+        _run_attachments(self.sequence, self.frame_index, self.attachments, self.bridge)
+
+
+class _AttachJob(QRunnable):
+    def __init__(self, sequence: Sequence, frame_index: int, bridge: _Bridge, attachments: dict[str, Attachment]) -> None:
+        super().__init__()
+        self.sequence, self.frame_index, self.bridge, self.attachments = sequence, frame_index, bridge, attachments
+
+    def run(self) -> None:
+        _run_attachments(self.sequence, self.frame_index, self.attachments, self.bridge)
 
 
 class FrameLoader(QObject):
@@ -45,6 +72,7 @@ class FrameLoader(QObject):
     failed = Signal(int, str)
     progress = Signal(int, int, int)  # frame index, points read, points in the file (big LAS/LAZ)
     partial = Signal(int, object)  # frame index, the decimated points read so far (big LAS/LAZ)
+    attached = Signal(int, str, object)  # frame index, attachment name, value (an Exception when it failed)
 
     def __init__(self, sequence: Sequence, parent: QObject | None = None, *,
                  cache_frames: int = DEFAULT_CACHE_FRAMES, prefetch: int = DEFAULT_PREFETCH) -> None:
@@ -61,6 +89,32 @@ class FrameLoader(QObject):
         self._bridge.failed.connect(self._on_failed)
         self._bridge.progress.connect(self.progress)
         self._bridge.partial.connect(self.partial)
+        self._attachments: dict[str, Attachment] = {}  # name -> worker function, cached with the frame
+        self._attached: dict[int, dict[str, Any]] = {}
+        self._attach_pending: set[tuple[int, str]] = set()
+        self._bridge.attached.connect(self._on_attached)
+
+    # -- attachments: per-frame extras made on the worker (camera images) ------------------
+    def add_attachment(self, name: str, make: Attachment) -> None:
+        """Run ``make(sequence, frame_index)`` on the worker for every frame loaded from now on."""
+        self._attachments[name] = make
+
+    def attachment(self, frame_index: int, name: str) -> Any:
+        """The cached value (None while missing); ``request_attachment`` makes it."""
+        return self._attached.get(frame_index, {}).get(name)
+
+    def request_attachment(self, frame_index: int, name: str) -> None:
+        key = (frame_index, name)
+        if key in self._attach_pending or self.attachment(frame_index, name) is not None:
+            return
+        self._attach_pending.add(key)
+        self.pool.start(_AttachJob(self.sequence, frame_index, self._bridge, {name: self._attachments[name]}))
+
+    def _on_attached(self, frame_index: int, name: str, value: Any) -> None:
+        self._attach_pending.discard((frame_index, name))
+        if frame_index in self._cache or frame_index in self._pending:
+            self._attached.setdefault(frame_index, {})[name] = value
+        self.attached.emit(frame_index, name, value)
 
     def cached(self, frame_index: int) -> FrameData | None:
         data = self._cache.get(frame_index)
@@ -86,18 +140,22 @@ class FrameLoader(QObject):
         if frame_index in self._pending:
             return
         self._pending.add(frame_index)
-        self.pool.start(_LoadJob(self.sequence, frame_index, self._bridge))
+        for name in self._attachments:
+            self._attach_pending.add((frame_index, name))
+        self.pool.start(_LoadJob(self.sequence, frame_index, self._bridge, self._attachments))
 
     def _on_loaded(self, frame_index: int, data: FrameData) -> None:
         self._pending.discard(frame_index)
         self._cache[frame_index] = data
         self._cache.move_to_end(frame_index)
         while len(self._cache) > self.cache_frames:
-            self._cache.popitem(last=False)
+            evicted, _ = self._cache.popitem(last=False)
+            self._attached.pop(evicted, None)
         self.loaded.emit(frame_index, data)
 
     def _on_failed(self, frame_index: int, message: str) -> None:
         self._pending.discard(frame_index)
+        self._attach_pending -= {(frame_index, name) for name in self._attachments}
         self.failed.emit(frame_index, message)
 
     def wait_idle(self, timeout_ms: int = 30_000) -> bool:

@@ -24,6 +24,7 @@ from .edit_ops import NUDGES
 from .editor import TOOLS, EditorController
 from .frame_loader import FrameLoader
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
+from .panels.camera_panel import CameraDock
 from .panels.subviews import SubViews
 from .review import ReviewMode, review_slots
 from .save_status import SaveStatus, close_quietly
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         QApplication.instance().installEventFilter(self._key_filter)
         self._connect()
         self.review = ReviewMode(self)  # QA dock, review strip, reviewer name
+        self.cameras = CameraDock(self)  # camera images with projected points and boxes
         self._update_title()
         if len(project.sequence):  # a big LAS/LAZ streams in the background, with progress
             self.go_to_frame(0, wait=not is_big_cloud(project.sequence[0]))

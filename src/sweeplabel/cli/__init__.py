@@ -154,8 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules in this package that add sub-commands: each has ``add_parsers(sub)``,
 # registering parsers whose ``func`` takes the parsed args and returns an exit code.
-_SUBCOMMAND_MODULES: tuple[str, ...] = ("formats", "kernels", "qa", "assist", "evaluate")
-_SUBCOMMAND_MODULES += ("predictions",)  # import-predictions
+_SUBCOMMAND_MODULES: tuple[str, ...] = ("formats", "kernels", "qa", "assist", "evaluate", "predictions",
+                                         "snapshot")
 
 
 def _positive_int(text: str) -> int:

@@ -24,9 +24,11 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
+from ..kernels import project_to_cameras
 from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, default_schema, new_token
 from ..model.geometry import invert_transform
 from .atomic import write_text_atomic
+from .cameras import with_cameras
 from .errors import FormatError
 from .paths import plain_name
 from .ply_bin import read_bin
@@ -247,14 +249,14 @@ def project_to_image(points_velo_m: np.ndarray, calib: KittiCalib) -> tuple[np.n
 
 def project_bbox(box_velo: Box, calib: KittiCalib,
                  image_size_wh: tuple[int, int] = IMAGE_SIZE_WH) -> tuple[tuple, float]:
-    """2D box of the 3D box's corners in image 2, clipped to the image, and the
-    truncation (fraction of the unclipped 2D box outside the image)."""
-    uv, depth = project_to_image(box_velo.corners(), calib)
-    uv = uv[depth > 0.1]
-    if len(uv) == 0:
+    """2D box of the 3D box in image 2, clipped to the image, and the truncation (fraction of
+    the unclipped 2D box outside the image). Edges behind the camera are clipped at the near
+    plane, not dropped (the one projection: ``kernels.project_to_cameras``)."""
+    P = calib.P2 @ calib.T_cam_velo
+    proj = project_to_cameras(np.zeros((0, 3), np.float32), box_velo.to_array()[None], P, [image_size_wh])
+    if not np.isfinite(proj.bbox_px[0, 0]).all():
         return (0.0, 0.0, 0.0, 0.0), 1.0
-    x0, y0 = uv.min(axis=0)
-    x1, y1 = uv.max(axis=0)
+    x0, y0, x1, y1 = proj.bbox_px[0, 0]
     W, H = image_size_wh
     cx0, cy0, cx1, cy1 = max(x0, 0.0), max(y0, 0.0), min(x1, W - 1.0), min(y1, H - 1.0)
     full = max(x1 - x0, 0.0) * max(y1 - y0, 0.0)
@@ -283,8 +285,9 @@ def kitti_type_for_track(track: Track, schema: LabelSchema) -> str:
     return schema.category(track.category).kitti_type if schema.has_category(track.category) else "Misc"
 
 
-def annotation_attributes(obj: KittiObject, box: Box, line_index: int) -> dict[str, Any]:
-    attrs: dict[str, Any] = {
+def annotation_attributes(obj: KittiObject, box: Box, line_index: int,
+                          frame_index: int | None = None) -> dict[str, Any]:
+    attrs: dict[str, Any] = {"kitti_import_frame": frame_index,
         "kitti_truncated": obj.truncated, "kitti_occluded": obj.occluded, "kitti_alpha": obj.alpha,
         "kitti_bbox": list(obj.bbox), "kitti_import_box": box.to_array().tolist(), "kitti_line": line_index,
     }
@@ -299,7 +302,8 @@ def label_object_for(ann: Annotation, track: Track, box_velo: Box, calib: KittiC
     a = ann.attributes
     location, dims, ry = camera_from_box(box_velo, calib.T_cam_velo)
     imported = a.get("kitti_import_box")
-    unedited = imported is not None and Box.from_array(np.array(imported)).isclose(ann.box, 1e-9, 1e-9)
+    unedited = (imported is not None and Box.from_array(np.array(imported)).isclose(ann.box, 1e-9, 1e-9)
+                and a.get("kitti_import_frame", ann.frame_index) in (None, ann.frame_index))  # not a copy
     if unedited and "kitti_bbox" in a:
         bbox, trunc_calc = tuple(float(v) for v in a["kitti_bbox"]), 0.0
         alpha = float(a.get("kitti_alpha", alpha_of(location, ry)))
@@ -308,7 +312,7 @@ def label_object_for(ann: Annotation, track: Track, box_velo: Box, calib: KittiC
         alpha = alpha_of(location, ry)
     return KittiObject(
         type=kitti_type_for_track(track, schema),
-        truncated=float(a.get("kitti_truncated", trunc_calc)),
+        truncated=float(a.get("kitti_truncated", 0.0)) if unedited and "kitti_bbox" in a else trunc_calc,
         occluded=int(a.get("kitti_occluded", 0)), alpha=alpha, bbox=bbox, dims_hwl_m=dims,
         location_m=location, rotation_y_rad=ry, score=a.get("kitti_score"))
 
@@ -323,7 +327,8 @@ def frame_label_lines(frame: Frame, items: list[tuple[Annotation, Track]], schem
                       frame_number: int | None = None) -> list[str]:
     """All label lines of one frame in their original order (new boxes last)."""
     calib = calib_of_frame(frame)
-    image_size = tuple(frame.meta.get("kitti_image_size_wh", IMAGE_SIZE_WH))
+    image_size = tuple(frame.meta.get("kitti_image_size_wh") or next(
+        (c.image_size_wh for c in frame.cameras if c.image_path is not None and c.usable), IMAGE_SIZE_WH))
     T_sensor_world = invert_transform(frame.T_world_sensor)
     keyed: list[tuple[float, int, str]] = []
     for n, dc in enumerate(frame.meta.get("kitti_dontcare", [])):
@@ -385,11 +390,11 @@ def read_kitti_object(path: Path | str, schema: LabelSchema | None = None) -> Lo
                           {"kitti_type": obj.type})
             tracks.append(track)
             anns.append(Annotation(new_token(), track.token, index, box,
-                                   annotation_attributes(obj, box, line)))
+                                   annotation_attributes(obj, box, line, index)))
         frames.append(frame)
     seq = Sequence(name=root.parent.name if root.name == "training" else root.name, frames=frames,
                    root=root, format="kitti-object", meta={"kitti_label_decimals": 2})
-    return LoadedSequence(seq, tracks, anns)
+    return with_cameras(LoadedSequence(seq, tracks, anns))  # frame.cameras: image_2 + P2
 
 
 def read_bin_size_check(path: Path, fields: int = 4) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..model import Annotation, Frame, LabelSchema, Sequence, Track, default_schema, new_token
 from ..model.geometry import invert_transform
+from .cameras import with_cameras
 from .atomic import write_text_atomic
 from .errors import FormatError
 from .kitti import (DONTCARE, KittiCalib, annotation_attributes, box_from_camera, calib_of_frame,
@@ -148,14 +149,14 @@ def read_kitti_tracking(path: Path | str, sequence_id: str | None = None,
             tracks[obj.track_id] = track
         box = box_from_camera(obj, calib.T_cam_velo).transformed(frame.T_world_sensor)
         anns.append(Annotation(new_token(), track.token, frame.index, box,
-                               annotation_attributes(obj, box, line)))
+                               annotation_attributes(obj, box, line, frame.index)))
     if unloaded:
         warnings.append(f"{label_path}: {len(unloaded)} label lines are for frames without a scan; "
                         "kept for export, not shown")
     seq = Sequence(name=f"kitti_tracking_{seq_id}", frames=frames, root=root, format="kitti-tracking",
                    meta={"kitti_sequence": seq_id, "kitti_label_decimals": 6,
                          "kitti_unloaded_lines": unloaded})
-    return LoadedSequence(seq, sorted(tracks.values(), key=lambda t: t.number), anns, warnings)
+    return with_cameras(LoadedSequence(seq, sorted(tracks.values(), key=lambda t: t.number), anns, warnings))
 
 
 def _track_ids(tracks: list[Track]) -> dict[str, int]:

@@ -28,6 +28,7 @@ from scipy.spatial.transform import Rotation
 
 from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, default_schema, new_token
 from ..model.geometry import transform_points
+from .cameras import with_cameras
 from .atomic import write_bytes_atomic, write_text_atomic
 from .errors import FormatError
 from .paths import inside, plain_name
@@ -205,7 +206,7 @@ def read_nuscenes(path: Path | str, scene: str | None = None, channel: str = "LI
         "nuscenes_scene_description": scene_rec.get("description", ""), "nuscenes_log": dict(log),
         "nuscenes_channel": channel})
     seq.meta = {**scene_rec.get(EXTRA, {}), **seq.meta}
-    return LoadedSequence(seq, tracks, anns, warnings)
+    return with_cameras(LoadedSequence(seq, tracks, anns, warnings), t)  # CAM_* sample_data
 
 
 def _annotations(t: Tables, frame_of_sample: dict[str, int], schema: LabelSchema

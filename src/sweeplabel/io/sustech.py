@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, default_schema, new_token
+from .cameras import with_cameras
 from .errors import FormatError
 from .pcd import MAX_HEADER_BYTES, read_header, read_pcd
 from .registry import LoadedSequence, SequenceReader, register_reader
@@ -86,7 +87,7 @@ def read_sustech(path: Path | str, schema: LabelSchema | None = None) -> LoadedS
             anns.append(Annotation(new_token(), tracks[key].token, index, box,
                                    {"sustech_rotation_xy": [float(r["x"]), float(r["y"])]}))
     seq = Sequence(root.name, frames, root=root, format="sustech")
-    return LoadedSequence(seq, sorted(tracks.values(), key=lambda t: t.number), anns)
+    return with_cameras(LoadedSequence(seq, sorted(tracks.values(), key=lambda t: t.number), anns))
 
 
 def _sniff(path: Path) -> bool:

@@ -45,3 +45,7 @@ __all__ = [
     "voxel_downsample",
     "warmup",
 ]
+
+from .project import CameraProjection, project_to_cameras  # noqa: E402
+
+__all__ += ["CameraProjection", "project_to_cameras"]

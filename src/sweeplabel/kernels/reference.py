@@ -444,3 +444,84 @@ def voxel_downsample_ref(points, voxel_m, *, method="first", return_index=False)
         cnt = np.bincount(rank[inverse], minlength=order.size)
         out = (sums / cnt[:, None]).astype(np.float32)
     return (out, first_idx) if return_index else out
+
+
+# ------------------------------------------------------------------ camera projection
+__all__ += ["project_to_cameras_ref"]
+
+
+def _clip_rect_ref(seg: np.ndarray, width: float, height: float) -> np.ndarray:
+    """Liang-Barsky clip of (K, 4) segments to [0, W] x [0, H], vectorised; NaN rows when outside."""
+    u0, v0, u1, v1 = seg.T
+    du, dv = u1 - u0, v1 - v0
+    t0 = np.zeros(len(seg))
+    t1 = np.ones(len(seg))
+    ok = np.isfinite(u0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-du, u0), (du, width - u0), (-dv, v0), (dv, height - v0)):
+            ok &= ~((p == 0) & (q < 0))
+            r = q / p
+            enter = p < 0
+            leave = p > 0
+            ok &= ~(enter & (r > t1)) & ~(leave & (r < t0))
+            t0 = np.where(enter & (r > t0), r, t0)
+            t1 = np.where(leave & (r < t1), r, t1)
+    out = np.column_stack([u0 + t0 * du, v0 + t0 * dv, u0 + t1 * du, v0 + t1 * dv])
+    out[~ok] = np.nan
+    return out
+
+
+def project_to_cameras_ref(points: np.ndarray, boxes: np.ndarray, P: np.ndarray, image_wh: np.ndarray,
+                           near_m: float = 0.1):
+    """Vectorised twin of :func:`sweeplabel.kernels.project_to_cameras` (same result tuple)."""
+    from .project import BOX_CORNER_SIGNS, PROJECTION_EDGES, CameraProjection, check_cameras
+
+    mats, wh = check_cameras(P, image_wh)
+    xyz1 = np.column_stack([points[:, :3].astype(np.float64), np.ones(len(points))])
+    index, uvs, depths = [], [], []
+    params = box_params(boxes)
+    m, n_edges = len(boxes), len(PROJECTION_EDGES)
+    local = BOX_CORNER_SIGNS[None] * params[:, None, 3:6]  # (M, 8, 3)
+    c, s = params[:, 6:7], params[:, 7:8]
+    corners = np.stack([params[:, 0:1] + local[..., 0] * c - local[..., 1] * s,
+                        params[:, 1:2] + local[..., 0] * s + local[..., 1] * c,
+                        params[:, 2:3] + local[..., 2], np.ones((m, 8))], axis=-1)  # (M, 8, 4)
+    edges = np.full((len(mats), m, n_edges, 4), np.nan)
+    edges_near = np.full_like(edges, np.nan)
+    bbox = np.full((len(mats), m, 4), np.nan)
+    for cam, (Pc, (width, height)) in enumerate(zip(mats, wh)):
+        hom = xyz1 @ Pc.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u, v = hom[:, 0] / hom[:, 2], hom[:, 1] / hom[:, 2]
+            keep = (hom[:, 2] > near_m) & (u >= 0) & (u < width) & (v >= 0) & (v < height)
+        sel = np.flatnonzero(keep).astype(np.int32)
+        index.append(sel)
+        uvs.append(np.column_stack([u[sel], v[sel]]).astype(np.float32))
+        depths.append(hom[sel, 2].astype(np.float32))
+        if m == 0:
+            continue
+        ch = corners @ Pc.T  # (M, 8, 3)
+        a, b = ch[:, PROJECTION_EDGES[:, 0]], ch[:, PROJECTION_EDGES[:, 1]]  # (M, E, 3)
+        wa, wb = a[..., 2:3], b[..., 2:3]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ta = np.where(wa < near_m, (near_m - wa) / (wb - wa), 0.0)
+            tb = np.where((wa >= near_m) & (wb < near_m), (near_m - wb) / (wa - wb), 0.0)
+            a2 = np.where(wa < near_m, a + ta * (b - a), a)
+            b2 = np.where((wa >= near_m) & (wb < near_m), b + tb * (a - b), b)
+            a2[..., 2] = np.where(wa[..., 0] < near_m, near_m, a2[..., 2])
+            b2[..., 2] = np.where((wa[..., 0] >= near_m) & (wb[..., 0] < near_m), near_m, b2[..., 2])
+            seg = np.concatenate([a2[..., :2] / a2[..., 2:3], b2[..., :2] / b2[..., 2:3]], axis=-1)
+        visible = (wa[..., 0] > near_m) | (wb[..., 0] > near_m)
+        seg[~visible] = np.nan
+        edges_near[cam] = seg
+        edges[cam] = _clip_rect_ref(seg.reshape(-1, 4), width, height).reshape(m, n_edges, 4)
+        any_vis = visible.any(axis=1)
+        us, vs = seg[..., 0::2].reshape(m, -1), seg[..., 1::2].reshape(m, -1)
+        with np.errstate(invalid="ignore"):
+            bb = np.column_stack([np.nanmin(np.where(any_vis[:, None], us, 0), axis=1),
+                                  np.nanmin(np.where(any_vis[:, None], vs, 0), axis=1),
+                                  np.nanmax(np.where(any_vis[:, None], us, 0), axis=1),
+                                  np.nanmax(np.where(any_vis[:, None], vs, 0), axis=1)])
+        bb[~any_vis] = np.nan
+        bbox[cam] = bb
+    return CameraProjection(index, uvs, depths, edges, edges_near, bbox)

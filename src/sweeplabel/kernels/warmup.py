@@ -20,6 +20,7 @@ def warmup() -> float:
     from .fit import fit_box
     from .ground import segment_ground
     from .pick import pick_point, points_in_polygon
+    from .project import project_to_cameras
     from .voxel import voxel_downsample
 
     t0 = time.perf_counter()
@@ -36,6 +37,7 @@ def warmup() -> float:
     fit_box(pts, prior_box=boxes[0])
     pick_point(pts, np.zeros(3), np.ones(3), 0.5)
     points_in_polygon(pts, np.eye(4), np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]]), (10.0, 10.0))
+    project_to_cameras(pts, boxes, np.array([[1.0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 1]]), [(10.0, 10.0)])
     voxel_downsample(pts, 0.5)
     voxel_downsample(pts, 0.5, method="centroid")
     return time.perf_counter() - t0

@@ -21,6 +21,7 @@ class Frame:
     loader: PointLoader | None = None
     source_path: Path | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    cameras: list[Any] = field(default_factory=list)  # model.camera.Camera, filled by the readers
 
     def __post_init__(self) -> None:
         T = np.asarray(self.T_world_sensor, dtype=np.float64)
