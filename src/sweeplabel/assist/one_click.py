@@ -7,7 +7,13 @@ are ``Box`` objects in that same frame; the caller shifts them back to the world
 One click: crop around the clicked point, drop the ground, grow a Euclidean cluster
 from the click (``cluster_around``), fit an oriented box (``fit_box``) sitting on the
 local ground. A LiDAR sees an object from one side only, so a fitted footprint that is
-shorter than the class's default size is grown to it, away from the sensor."""
+shorter than the class's default size is grown to it, away from the sensor.
+
+With a class prior (``assist.class_prior``) the cluster is limited to the class: points above
+the class's height over the ground are left out (poles, trees, walls above a car), a cluster
+larger than the class allows is split with a shorter link or cut to a class-sized window
+around the click (kerbs and walls touching the object), and each axis the points show shorter
+than the class allows takes the class's size, anchored on the face the sensor saw."""
 
 from __future__ import annotations
 
@@ -16,8 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeplabel.kernels import GridGroundParams, cluster_around, fit_box, segment_ground
+from sweeplabel.kernels import GridGroundParams, cluster_around, cluster_euclidean, fit_box, segment_ground
 from sweeplabel.model import Box, angle_diff
+
+from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
 
@@ -40,14 +48,23 @@ def _bev_distance_m(points: np.ndarray, xy_m: np.ndarray) -> np.ndarray:
 
 
 def local_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
-                     radius_m: float = 4.0) -> float | None:
-    """Median height of the ground points within ``radius_m`` (BEV) of ``xy_m``; None if none."""
+                     radius_m: float = 4.0, percentile: float = 50.0) -> float | None:
+    """Height of the ground points within ``radius_m`` (BEV) of ``xy_m`` (their median, or
+    ``percentile``: a low one resists flat object tops taken for ground); None if none."""
     if len(points) == 0:
         return None
     near = ground_mask & (_bev_distance_m(points, xy_m) <= radius_m)
     if not np.any(near):
         return None
-    return float(np.median(points[near, 2]))
+    return float(np.percentile(points[near, 2], percentile))
+
+
+def object_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
+                      prior: ClassPrior, radius_m: float = 4.0) -> float | None:
+    """The ground under an object of the class: the 25th percentile of the ground points
+    within ``radius_m`` or the class's half diagonal + 1 m (a bus hides the ground under
+    it; a car roof next to the sensor can be taken for ground, the road is lower)."""
+    return local_ground_z_m(points, ground_mask, xy_m, max(radius_m, prior.max_radius_m + 1.0), 25.0)
 
 
 def _crop(points: np.ndarray, ground_mask: np.ndarray | None, seed_m: np.ndarray,
@@ -87,31 +104,98 @@ def grow_to_default(box: Box, default_size_lwh_m: np.ndarray, sensor_xy_m: np.nd
 
 def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.ndarray, *,
                 ground_mask: np.ndarray | None = None, sensor_xy_m: np.ndarray | None = None,
-                params: OneClickParams = OneClickParams()) -> Box | None:
+                params: OneClickParams = OneClickParams(), prior: ClassPrior | None = None) -> Box | None:
     """A box around the object under the clicked point ``seed_m`` (3,), or None.
 
     ``points`` (N, 3+) float32; ``ground_mask`` (N,) bool for the same points (computed
     on the crop with a grid ground fit when omitted); ``sensor_xy_m`` where the sensor
-    stood (to grow a partial view away from it)."""
+    stood (to grow a partial view away from it); ``prior`` the class's sizes (else
+    ``default_size_lwh_m`` +- 30 %)."""
     points = np.asarray(points)
     seed = np.asarray(seed_m, dtype=np.float64).reshape(3)
-    crop, ground = _crop(points, ground_mask, seed, params.crop_radius_m)
+    prior = prior if prior is not None else ClassPrior.from_size(default_size_lwh_m)
+    crop, ground = _crop(points, ground_mask, seed, max(params.crop_radius_m, prior.max_radius_m + 2.0))
     if len(crop) < MIN_CLUSTER_POINTS:
         return None
-    ground_z = local_ground_z_m(crop, ground, seed[:2], params.ground_radius_m)
-    candidates = ~ground
-    if ground_z is not None:
-        candidates &= crop[:, 2] > ground_z + params.ground_clearance_m
+    ground_z = object_ground_z_m(crop, ground, seed[:2], prior, params.ground_radius_m)
+    candidates = _object_candidates(crop, ground, ground_z, prior, params.ground_clearance_m)
     link_m = params.link_radius_m
     if sensor_xy_m is not None:
         link_m = max(link_m, params.link_per_m * float(np.hypot(*(seed[:2] - np.asarray(sensor_xy_m)))))
-    members = cluster_around(crop, seed.astype(np.float32), link_m, roi_radius_m=params.roi_radius_m,
-                             mask=candidates)
+    roi_m = max(params.roi_radius_m, 2.0 * prior.max_radius_m)
+    members = cluster_around(crop, seed.astype(np.float32), link_m, roi_radius_m=roi_m, mask=candidates)
     if len(members) < MIN_CLUSTER_POINTS:
         return None
-    box = Box.from_array(fit_box(crop[members], ground_z_m=ground_z))
-    box = width_as_seen(box, default_size_lwh_m)
-    return grow_to_default(box, default_size_lwh_m, sensor_xy_m, params.grow_to_default_below)
+    members = _limit_to_class(crop, members, seed, link_m, roi_m, candidates, prior)
+    if len(members) < MIN_CLUSTER_POINTS:
+        return None
+    return fit_with_prior(crop[members], ground_z, prior, sensor_xy_m)
+
+
+def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
+                       clearance_m: float) -> np.ndarray:
+    """Non-ground points between the ground (+ clearance: kerbs) and the class's top (poles, trees)."""
+    keep = ~np.asarray(ground, dtype=bool)
+    if ground_z is not None:
+        keep &= points[:, 2] > ground_z + clearance_m
+        keep &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
+    return keep
+
+
+def _footprint_lw(points: np.ndarray) -> tuple[float, float]:
+    fit = fit_box(np.ascontiguousarray(points[:, :3], dtype=np.float32))
+    return float(fit[3]), float(fit[4])
+
+
+def _limit_to_class(points: np.ndarray, members: np.ndarray, seed: np.ndarray, link_m: float, roi_m: float,
+                    candidates: np.ndarray, prior: ClassPrior) -> np.ndarray:
+    """The cluster, cut down to what one object of the class can be: a shorter link first
+    (a kerb or a wall touching the car), then a class-sized disc around the click."""
+    if prior.fits(*_footprint_lw(points[members])):
+        return members
+    for share in (0.7, 0.5):
+        fewer = cluster_around(points, seed.astype(np.float32), max(0.15, share * link_m), roi_radius_m=roi_m,
+                               mask=candidates)
+        if len(fewer) >= MIN_CLUSTER_POINTS and prior.fits(*_footprint_lw(points[fewer])):
+            return fewer
+    near = members[_bev_distance_m(points[members], seed[:2]) <= 0.5 * float(prior.mean_lwh_m[1])]
+    core = points[near, :2].mean(axis=0) if len(near) else seed[:2]
+    return members[_bev_distance_m(points[members], core) <= prior.max_radius_m]
+
+
+def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
+                   sensor_xy_m: np.ndarray | None) -> Box:
+    """A box fitted to one object's points, completed to the class's size where the points
+    show less than the class allows (the face the sensor saw stays put) and cut to the
+    class's largest size where they show more."""
+    box = Box.from_array(fit_box(np.ascontiguousarray(points[:, :3], dtype=np.float32), ground_z_m=ground_z_m))
+    box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
+    return complete_to_class(box, prior, sensor_xy_m)
+
+
+def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | None) -> Box:
+    """Each axis below the class's range takes the class's mean (a length just short of it:
+    the class's mean - 1 spread), above it the class's largest size. Length and width keep the face towards the sensor (grow symmetrically when the
+    sensor faces that axis' middle); height keeps the bottom."""
+    size = box.size_lwh_m
+    to_sensor = np.zeros(3)
+    if sensor_xy_m is not None:
+        to_sensor = box.rotation.T @ (np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0])
+    delta, anchor = np.zeros(3), np.zeros(3)
+    for axis in (0, 1, 2):
+        if size[axis] < prior.low_lwh_m[axis]:  # a small part seen: the class's mean
+            delta[axis] = prior.mean_lwh_m[axis] - size[axis]
+        elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end
+            delta[axis] = prior.complete_below_lwh_m[axis] - size[axis]
+        elif size[axis] > prior.high_lwh_m[axis]:
+            delta[axis] = prior.high_lwh_m[axis] - size[axis]
+        if axis == 2:
+            anchor[axis] = -1.0
+        elif abs(to_sensor[axis]) > 0.5 * size[axis]:
+            anchor[axis] = float(np.sign(to_sensor[axis]))
+    if not np.any(delta):
+        return box
+    return box.resized_anchored(delta, anchor)
 
 
 def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3) -> Box:
@@ -126,9 +210,14 @@ def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float =
 
 
 def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarray | None = None,
-               ground_radius_m: float = 4.0, ground_clearance_m: float = 0.15) -> Box | None:
+               ground_radius_m: float = 4.0, ground_clearance_m: float = 0.15, prior: ClassPrior | None = None,
+               sensor_xy_m: np.ndarray | None = None, link_radius_m: float = 0.5) -> Box | None:
     """Fit a box to the non-ground points selected by ``inside`` (N,) bool (e.g. a
-    rectangle dragged in the bird's-eye view); None when fewer than 5 points remain."""
+    rectangle dragged in the bird's-eye view); None when fewer than 5 points remain.
+
+    With a class ``prior`` the selection is clustered and clusters that do not fit one object
+    of the class with the largest one (kerbs, poles, a wall in the rectangle's corner) are left
+    out; the box is completed to the class's size as in one-click."""
     points = np.asarray(points)
     inside = np.asarray(inside, dtype=bool)
     if not np.any(inside):
@@ -141,14 +230,38 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
         ground[region] = segment_ground(crop, method="grid") if len(crop) else False
     else:
         ground = np.asarray(ground_mask, dtype=bool)
-    ground_z = local_ground_z_m(points, ground, centre_xy, ground_radius_m)
+    ground_z = (local_ground_z_m(points, ground, centre_xy, ground_radius_m) if prior is None
+                else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m))
     selected = inside & ~ground
     if ground_z is not None:
         selected &= points[:, 2] > ground_z + ground_clearance_m
+    if prior is not None and ground_z is not None:
+        selected &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
     if np.count_nonzero(selected) < MIN_CLUSTER_POINTS:
         return None
     chosen = np.ascontiguousarray(points[selected, :3], dtype=np.float32)
-    return Box.from_array(fit_box(chosen, ground_z_m=ground_z))
+    if prior is None:
+        return Box.from_array(fit_box(chosen, ground_z_m=ground_z))
+    chosen = _class_clusters(chosen, prior, link_radius_m)
+    if len(chosen) < MIN_CLUSTER_POINTS:
+        return None
+    return fit_with_prior(chosen, ground_z, prior, sensor_xy_m)
+
+
+def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float) -> np.ndarray:
+    """The largest cluster, plus the other clusters (largest first) that still fit one object
+    of the class together with it."""
+    labels = cluster_euclidean(points, link_m, 1)
+    if labels.max() < 0:
+        return points[:0]
+    counts = np.bincount(labels[labels >= 0])
+    order = np.argsort(-counts)
+    keep = labels == order[0]
+    for lab in order[1:]:
+        trial = keep | (labels == lab)
+        if prior.fits(*_footprint_lw(points[trial]), tolerance_m=0.1):
+            keep = trial
+    return points[keep]
 
 
 def aligned_to(box: Box, yaw_ref_rad: float) -> Box:
