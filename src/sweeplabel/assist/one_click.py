@@ -129,7 +129,30 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
     members = _limit_to_class(crop, members, seed, link_m, roi_m, candidates, prior)
     if len(members) < MIN_CLUSTER_POINTS:
         return None
-    return fit_with_prior(crop[members], ground_z, prior, sensor_xy_m)
+    obj = _class_clusters(crop[members], prior, min(params.link_radius_m, 0.3), seed, ground_z)
+    if len(obj) < MIN_CLUSTER_POINTS:
+        return None
+    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m)
+
+
+def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.ndarray,
+                    fallback_z_m: float | None, inner_m: float = 0.3, outer_m: float = 1.5) -> float | None:
+    """The median height of the ground points in a ring around the object's footprint
+    (``inner_m``..``outer_m`` beyond it): next to the sensor the lower body of a car can be
+    taken for ground, the ring's road is not. ``fallback_z_m`` with fewer than 5 such points."""
+    foot = Box.from_array(fit_box(np.ascontiguousarray(object_points[:, :3], dtype=np.float32)))
+    foot = foot.with_size([*foot.size_lwh_m[:2], 1e3])
+    reach = 0.5 * float(np.hypot(*foot.size_lwh_m[:2])) + outer_m
+    cand = np.flatnonzero(np.asarray(ground, dtype=bool) & (_bev_distance_m(points, foot.center_m[:2]) <= reach))
+    if len(cand) == 0:
+        return fallback_z_m
+    pts = points[cand]
+    outer = foot.with_size(foot.size_lwh_m + [2 * outer_m, 2 * outer_m, 0.0]).contains(pts)
+    inner = foot.with_size(foot.size_lwh_m + [2 * inner_m, 2 * inner_m, 0.0]).contains(pts)
+    ring = outer & ~inner
+    if int(ring.sum()) < 5:
+        return fallback_z_m
+    return float(np.median(pts[ring, 2]))
 
 
 def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
@@ -165,17 +188,18 @@ def _limit_to_class(points: np.ndarray, members: np.ndarray, seed: np.ndarray, l
 
 def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
                    sensor_xy_m: np.ndarray | None) -> Box:
-    """A box fitted to one object's points, completed to the class's size where the points
-    show less than the class allows (the face the sensor saw stays put) and cut to the
-    class's largest size where they show more."""
+    """A box fitted to one object's points (the minimum-area rectangle), completed to the
+    class's size where the points show less than the class allows (the face the sensor saw
+    stays put) and cut to the class's largest size where they show more."""
     box = Box.from_array(fit_box(np.ascontiguousarray(points[:, :3], dtype=np.float32), ground_z_m=ground_z_m))
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
     return complete_to_class(box, prior, sensor_xy_m)
 
 
 def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | None) -> Box:
-    """Each axis below the class's range takes the class's mean (a length just short of it:
-    the class's mean - 1 spread), above it the class's largest size. Length and width keep the face towards the sensor (grow symmetrically when the
+    """An axis the points show below the class's range takes the class's mean; a length a
+    little short of the mean the class's short end (mean - 1 spread); an axis above the
+    range the class's largest size. Length and width keep the face towards the sensor (grow symmetrically when the
     sensor faces that axis' middle); height keeps the bottom."""
     size = box.size_lwh_m
     to_sensor = np.zeros(3)
@@ -183,7 +207,7 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
         to_sensor = box.rotation.T @ (np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0])
     delta, anchor = np.zeros(3), np.zeros(3)
     for axis in (0, 1, 2):
-        if size[axis] < prior.low_lwh_m[axis]:  # a small part seen: the class's mean
+        if size[axis] < prior.low_lwh_m[axis]:  # a part seen: the class's mean
             delta[axis] = prior.mean_lwh_m[axis] - size[axis]
         elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end
             delta[axis] = prior.complete_below_lwh_m[axis] - size[axis]
@@ -242,26 +266,59 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
     chosen = np.ascontiguousarray(points[selected, :3], dtype=np.float32)
     if prior is None:
         return Box.from_array(fit_box(chosen, ground_z_m=ground_z))
-    chosen = _class_clusters(chosen, prior, link_radius_m)
+    chosen = _class_clusters(chosen, prior, link_radius_m, None, ground_z)
     if len(chosen) < MIN_CLUSTER_POINTS:
         return None
-    return fit_with_prior(chosen, ground_z, prior, sensor_xy_m)
+    return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m)
 
 
-def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float) -> np.ndarray:
-    """The largest cluster, plus the other clusters (largest first) that still fit one object
-    of the class together with it."""
+def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
+                    seed_m: np.ndarray | None = None, ground_z_m: float | None = None) -> np.ndarray:
+    """The object's points among ``points``: the cluster (linked within ``link_m``) nearest
+    the seed (else the largest), plus the other clusters, largest first, that still fit one
+    object of the class with it and do not rise more than 0.5 m above it. Thin clusters
+    taller than the class (walls, fences, poles beside the object) are left out."""
     labels = cluster_euclidean(points, link_m, 1)
     if labels.max() < 0:
         return points[:0]
     counts = np.bincount(labels[labels >= 0])
-    order = np.argsort(-counts)
-    keep = labels == order[0]
-    for lab in order[1:]:
-        trial = keep | (labels == lab)
+    if ground_z_m is not None:
+        for lab in range(len(counts)):
+            if counts[lab] and _wall_or_pole(points[labels == lab], prior, ground_z_m):
+                counts[lab] = 0
+                labels[labels == lab] = -1
+        if counts.max() == 0:
+            return points[:0]
+    order = [int(k) for k in np.argsort(-counts) if counts[k] > 0]
+    main = order[0]
+    if seed_m is not None:
+        d = np.hypot(points[:, 0] - seed_m[0], points[:, 1] - seed_m[1])
+        d[labels < 0] = np.inf
+        near = labels[int(np.argmin(d))]
+        if counts[near] >= max(MIN_CLUSTER_POINTS, 0.2 * counts[main]):
+            main = near
+    keep = labels == main
+    top = float(points[keep, 2].max())
+    for lab in order:
+        if lab == main:
+            continue
+        part = labels == lab
+        if float(points[part, 2].max()) > top + 0.5:
+            continue
+        trial = keep | part
         if prior.fits(*_footprint_lw(points[trial]), tolerance_m=0.1):
             keep = trial
     return points[keep]
+
+
+def _wall_or_pole(points: np.ndarray, prior: ClassPrior, ground_z_m: float) -> bool:
+    """A cluster at most 0.35 m thick in BEV that rises 0.35 m above the class's usual
+    height: a wall, a fence or a pole, not part of the object."""
+    if len(points) < 3:
+        return False
+    if float(points[:, 2].max()) < ground_z_m + prior.mean_lwh_m[2] + 0.35:
+        return False
+    return _footprint_lw(points)[1] <= 0.35
 
 
 def aligned_to(box: Box, yaw_ref_rad: float) -> Box:
