@@ -157,12 +157,30 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
 
 def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
                        clearance_m: float) -> np.ndarray:
-    """Non-ground points between the ground (+ clearance: kerbs) and the class's top (poles, trees)."""
+    """Non-ground points between the ground (+ clearance: kerbs) and the class's top (poles,
+    trees), without the columns that rise above the class (``tall_columns``)."""
     keep = ~np.asarray(ground, dtype=bool)
     if ground_z is not None:
         keep &= points[:, 2] > ground_z + clearance_m
         keep &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
+        keep &= ~tall_columns(points, keep, ground_z + prior.mean_lwh_m[2] + 0.2)
     return keep
+
+
+def tall_columns(points: np.ndarray, mask: np.ndarray, top_z_m: float, cell_m: float = 0.25) -> np.ndarray:
+    """(N,) bool: the points of ``mask`` in bird's-eye cells of ``cell_m`` whose highest
+    masked point is above ``top_z_m`` (a wall, a fence or a pole taller than the class)."""
+    out = np.zeros(len(points), dtype=bool)
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return out
+    cells = np.floor(points[idx, :2] / cell_m).astype(np.int64)
+    _, inverse = np.unique(cells, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    top = np.full(int(inverse.max()) + 1, -np.inf)
+    np.maximum.at(top, inverse, points[idx, 2])
+    out[idx] = top[inverse] > top_z_m
+    return out
 
 
 def _footprint_lw(points: np.ndarray) -> tuple[float, float]:
@@ -261,6 +279,7 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
         selected &= points[:, 2] > ground_z + ground_clearance_m
     if prior is not None and ground_z is not None:
         selected &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
+        selected &= ~tall_columns(points, selected, ground_z + prior.mean_lwh_m[2] + 0.2)
     if np.count_nonzero(selected) < MIN_CLUSTER_POINTS:
         return None
     chosen = np.ascontiguousarray(points[selected, :3], dtype=np.float32)
@@ -274,11 +293,13 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
 
 def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
                     seed_m: np.ndarray | None = None, ground_z_m: float | None = None) -> np.ndarray:
-    """The object's points among ``points``: the cluster (linked within ``link_m``) nearest
-    the seed (else the largest), plus the other clusters, largest first, that still fit one
-    object of the class with it and do not rise more than 0.5 m above it. Thin clusters
-    taller than the class (walls, fences, poles beside the object) are left out."""
-    labels = cluster_euclidean(points, link_m, 1)
+    """The object's points among ``points``: the cluster (linked within ``link_m``, heights
+    squashed) nearest the seed (else the largest), plus the other clusters, largest first,
+    that still fit one object of the class with it. Thin clusters taller than the class
+    (walls, fences, poles beside the object) are left out."""
+    squashed = np.ascontiguousarray(points[:, :3], dtype=np.float32).copy()
+    squashed[:, 2] *= 0.3  # sparse beams lie far apart vertically: one object, many scan lines
+    labels = cluster_euclidean(squashed, link_m, 1)
     if labels.max() < 0:
         return points[:0]
     counts = np.bincount(labels[labels >= 0])
@@ -298,14 +319,10 @@ def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
         if counts[near] >= max(MIN_CLUSTER_POINTS, 0.2 * counts[main]):
             main = near
     keep = labels == main
-    top = float(points[keep, 2].max())
     for lab in order:
         if lab == main:
             continue
-        part = labels == lab
-        if float(points[part, 2].max()) > top + 0.5:
-            continue
-        trial = keep | part
+        trial = keep | (labels == lab)
         if prior.fits(*_footprint_lw(points[trial]), tolerance_m=0.1):
             keep = trial
     return points[keep]
