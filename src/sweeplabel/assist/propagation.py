@@ -180,7 +180,7 @@ def refit_box(frame: Frame, predicted: Box, params: PropagationParams = Propagat
     pts = _crop_about(pts, pred, margin + 3.0)
     if len(pts) < params.min_points:
         return None, len(pts)
-    bottom = _local_ground_z(pts, pred)
+    bottom = _local_ground_z(pts, pred, max(0.4, 0.12 * margin))  # a longer search: more slope
     pred = pred.with_center([pred.center_m[0], pred.center_m[1], bottom + 0.5 * pred.size_lwh_m[2]])
     lo, hi = bottom + params.ground_clearance_m, bottom + pred.size_lwh_m[2] + 0.5
     region = Box([pred.center_m[0], pred.center_m[1], 0.5 * (lo + hi)],
@@ -230,11 +230,11 @@ def _crop_about(pts: np.ndarray, pred: Box, margin_m: float) -> np.ndarray:
     return np.ascontiguousarray(pts[d2 <= r * r])
 
 
-def _local_ground_z(pts: np.ndarray, pred: Box) -> float:
+def _local_ground_z(pts: np.ndarray, pred: Box, max_step_m: float = 0.4) -> float:
     """The ground under the box: the median of a grid ground fit's points in a 1.5 m ring
     around the box's footprint (under the box the ground is hidden or the object's own
     bottom); the box's own bottom where too little ground is seen or it steps by more than
-    0.4 m (a wall, a roof or a kerb, not the road)."""
+    ``max_step_m`` (a wall, a roof or a kerb, not the road)."""
     own = float(pred.center_m[2] - 0.5 * pred.size_lwh_m[2])
     ground = segment_ground(pts, method="grid", params=GridGroundParams(cell_m=1.0, above_min_m=0.2))
     flat = [pred.center_m[0], pred.center_m[1], own]
@@ -245,7 +245,7 @@ def _local_ground_z(pts: np.ndarray, pred: Box) -> float:
     if int(near.sum()) < 5:
         return own
     z = float(np.median(pts[near, 2]))
-    return z if abs(z - own) < 0.4 else own
+    return z if abs(z - own) < max_step_m else own
 
 
 def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: PropagationParams,
