@@ -42,6 +42,13 @@ class ClassPrior:
         return out
 
     @property
+    def tall_m(self) -> float:
+        """A wall, fence or pole rises higher than this above the ground (the class's mean
+        height + 1.2 spreads, at least + 0.2 m); the object does not."""
+        spread = (self.mean_lwh_m[2] - self.low_lwh_m[2]) / 2.5
+        return float(self.mean_lwh_m[2] + max(0.2, 1.2 * spread))
+
+    @property
     def elongated(self) -> bool:
         """Length well above width (cars, cyclists): an end-on view shows the width."""
         return bool(self.mean_lwh_m[0] >= 1.5 * self.mean_lwh_m[1])

@@ -163,7 +163,7 @@ def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float |
     if ground_z is not None:
         keep &= points[:, 2] > ground_z + clearance_m
         keep &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
-        keep &= ~tall_columns(points, keep, ground_z + prior.mean_lwh_m[2] + 0.2)
+        keep &= ~tall_columns(points, keep, ground_z + prior.tall_m)
     return keep
 
 
@@ -279,7 +279,7 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
         selected &= points[:, 2] > ground_z + ground_clearance_m
     if prior is not None and ground_z is not None:
         selected &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
-        selected &= ~tall_columns(points, selected, ground_z + prior.mean_lwh_m[2] + 0.2)
+        selected &= ~tall_columns(points, selected, ground_z + prior.tall_m)
     if np.count_nonzero(selected) < MIN_CLUSTER_POINTS:
         return None
     chosen = np.ascontiguousarray(points[selected, :3], dtype=np.float32)
@@ -329,11 +329,11 @@ def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
 
 
 def _wall_or_pole(points: np.ndarray, prior: ClassPrior, ground_z_m: float) -> bool:
-    """A cluster at most 0.35 m thick in BEV that rises 0.35 m above the class's usual
-    height: a wall, a fence or a pole, not part of the object."""
+    """A cluster at most 0.35 m thick in BEV that rises above the class's height
+    (``ClassPrior.tall_m``): a wall, a fence or a pole, not part of the object."""
     if len(points) < 3:
         return False
-    if float(points[:, 2].max()) < ground_z_m + prior.mean_lwh_m[2] + 0.35:
+    if float(points[:, 2].max()) < ground_z_m + prior.tall_m:
         return False
     return _footprint_lw(points)[1] <= 0.35
 
