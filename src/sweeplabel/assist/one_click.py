@@ -129,6 +129,11 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
     members = _limit_to_class(crop, members, seed, link_m, roi_m, candidates, prior)
     if len(members) < MIN_CLUSTER_POINTS:
         return None
+    if _footprint_lw(crop[members])[0] < prior.complete_below_lwh_m[0]:  # a part: a gap splits the object?
+        wider = cluster_around(crop, seed.astype(np.float32), min(2.0 * link_m, link_m + 1.0), roi_radius_m=roi_m,
+                               mask=candidates)
+        if len(wider) > len(members) and prior.fits(*_footprint_lw(crop[wider]), tolerance_m=0.0):
+            members = wider
     obj = _class_clusters(crop[members], prior, min(params.link_radius_m, 0.3), seed, ground_z)
     if len(obj) < MIN_CLUSTER_POINTS:
         return None
