@@ -220,7 +220,8 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
 
 
 def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | None) -> Box:
-    """An axis the points show below the class's range takes the class's mean; a length a
+    """An axis the points show below the class's range (a person's footprint: below the
+    class's mean) takes the class's mean; a length a
     little short of the mean the class's short end (mean - 1 spread); an axis above the
     range the class's largest size. Length and width keep the face towards the sensor (grow symmetrically when the
     sensor faces that axis' middle); height keeps the bottom."""
@@ -230,7 +231,8 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
         to_sensor = box.rotation.T @ (np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0])
     delta, anchor = np.zeros(3), np.zeros(3)
     for axis in (0, 1, 2):
-        if size[axis] < prior.low_lwh_m[axis]:  # a part seen: the class's mean
+        if size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid and size[axis] < prior.mean_lwh_m[axis]):
+            # a part seen (a person's box holds the swing of arms and legs the sweep did not catch): the mean
             delta[axis] = prior.mean_lwh_m[axis] - size[axis]
         elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end
             delta[axis] = prior.complete_below_lwh_m[axis] - size[axis]
