@@ -130,6 +130,7 @@ def run_one_click(name: str, loaded, min_points: int, rows: dict, times: dict) -
                                       **_class_kw(propose_box, cat, schema))
                     times[kind].append(time.perf_counter() - t0)
                     rows[key][kind].append(iou_3d(box, truth) if box is not None else 0.0)
+                    rows[key][kind + "_bev"].append(metrics.bev_iou(box, truth) if box is not None else 0.0)
             pts = fp.xyz[inside]
             lo, hi = pts[:, :2].min(axis=0) - RECT_MARGIN_M, pts[:, :2].max(axis=0) + RECT_MARGIN_M
             rect = np.all((fp.xyz[:, :2] >= lo) & (fp.xyz[:, :2] <= hi), axis=1)
@@ -137,6 +138,7 @@ def run_one_click(name: str, loaded, min_points: int, rows: dict, times: dict) -
             box = fit_region(fp.xyz, rect, ground_mask=fp.ground, **_class_kw(fit_region, cat, schema, fp))
             times["rectangle"].append(time.perf_counter() - t0)
             rows[key]["rectangle"].append(iou_3d(box, truth) if box is not None else 0.0)
+            rows[key]["rectangle_bev"].append(metrics.bev_iou(box, truth) if box is not None else 0.0)
             rows[key]["n"].append(int(inside.sum()))
 
 
@@ -228,6 +230,9 @@ def main() -> None:
     for (name, group), r in sorted(rows.items()):
         print(f"| {name} | {group} | {len(r['n'])} | {int(np.median(r['n']))} | "
               + " | ".join(f"{share(r[k], t):.0f}" for k in ("click", "click_off", "rectangle") for t in (0.5, 0.7)) + " |")
+    print("\n% with BEV IoU >= 0.5 (click / click 0.3 m off / rectangle):\n")
+    for (name, group), r in sorted(rows.items()):
+        print(f"{name} {group}: " + " / ".join(f"{share(r[k + '_bev'], 0.5):.0f}" for k in ("click", "click_off", "rectangle")))
     for k, v in times.items():
         print(f"time {k}: median {1e3 * np.median(v):.1f} ms, p95 {1e3 * np.percentile(v, 95):.1f} ms over {len(v)} calls")
     if prop_rows:

@@ -180,7 +180,8 @@ def tall_columns(points: np.ndarray, mask: np.ndarray, top_z_m: float, cell_m: f
     if len(idx) == 0:
         return out
     cells = np.floor(points[idx, :2] / cell_m).astype(np.int64)
-    _, inverse = np.unique(cells, axis=0, return_inverse=True)
+    key = (cells[:, 0] - cells[:, 0].min()) * (int(np.ptp(cells[:, 1])) + 1) + (cells[:, 1] - cells[:, 1].min())
+    _, inverse = np.unique(key, return_inverse=True)
     inverse = inverse.reshape(-1)
     top = np.full(int(inverse.max()) + 1, -np.inf)
     np.maximum.at(top, inverse, points[idx, 2])
@@ -333,6 +334,9 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
     return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m)
 
 
+_MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
+
+
 def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
                     seed_m: np.ndarray | None = None, ground_z_m: float | None = None) -> np.ndarray:
     """The object's points among ``points``: the cluster (linked within ``link_m``, heights
@@ -361,7 +365,7 @@ def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
         if counts[near] >= max(MIN_CLUSTER_POINTS, 0.2 * counts[main]):
             main = near
     keep = labels == main
-    for lab in order:
+    for lab in order[:_MAX_PARTS]:
         if lab == main:
             continue
         trial = keep | (labels == lab)
