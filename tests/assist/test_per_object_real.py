@@ -109,3 +109,24 @@ def test_one_click_on_the_crowded_car_keeps_the_fence_out(kitti_object) -> None:
     assert box is not None
     assert_car_sized(box, schema)  # was 6.26 x 3.56 x 3.03 m
     assert bev_iou(box, gt) >= 0.5
+
+
+def test_refit_keeps_the_box_on_the_cyclists_points(kitti_tracking) -> None:
+    """Shift+R on a car-sized box dropped on the KITTI cyclist, and on a cyclist box placed
+    0.4 m off: the box stays on the cyclist (was: moved 1.56 m forward, the cyclist at its rear)."""
+    from sweeplabel.assist.one_click import refit_box
+    cyclist = next(t for t in kitti_tracking.tracks if t.number == 1)
+    truth = next(a.box for a in kitti_tracking.annotations if a.track_token == cyclist.token and a.frame_index == 0)
+    pts, ground, sensor, origin = frame_points(kitti_tracking, 0)
+    gt = truth.translated(-origin)
+    rider = pts[gt.contains(pts) & ~ground & (pts[:, 2] > gt.bottom_center_m[2] + 0.2)]
+    schema = Project(kitti_tracking.sequence).schema
+    prior = prior_for(schema, "vehicle.cyclist")
+    car_sized = Box(gt.bottom_center_m + [0, 0, 0.85], [4.6, 1.95, 1.7], gt.yaw_rad)
+    off = Box(gt.center_m + gt.rotation @ [0.4, 0.2, 0.0], prior.mean_lwh_m, gt.yaw_rad)
+    for placed in (car_sized, off):
+        box = refit_box(pts, placed, ground_mask=ground, sensor_xy_m=sensor[:2], prior=prior)
+        assert box is not None
+        assert box.contains(rider, 0.05).mean() >= 0.9  # the face with the points is kept
+        assert np.all(box.size_lwh_m <= np.array(schema.category("vehicle.cyclist").size_range_lwh_m()[1]) + 1e-6)
+        assert np.hypot(*(box.center_m[:2] - gt.center_m[:2])) < 0.4
