@@ -44,6 +44,7 @@ class PropagationParams:
     moving_speed_mps: float = 1.5  # faster: the yaw window narrows (cars move along their heading)
     moving_yaw_dev_rad: float = math.radians(4.0)
     yaw_gain: float = 0.5  # share of the fitted yaw change taken per frame
+    min_explained: float = 0.5  # share of the points around the fitted box that it must hold
     keep_margin_m: float = 0.4  # with a known motion, object points lie this close to the prediction (40 % sideways)
 
 
@@ -161,6 +162,15 @@ def refit_box(frame: Frame, predicted: Box, params: PropagationParams = Propagat
               points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
               yaw_gain: float = 1.0, keep_margin_m: float | None = None,
               search_margin_m: float | None = None) -> tuple[Box | None, int]:
+    """``fit_step`` without the explained share: ``(box or None, number of object points used)``."""
+    box, n, _ = fit_step(frame, predicted, params, points, max_yaw_dev_rad, yaw_gain, keep_margin_m, search_margin_m)
+    return box, n
+
+
+def fit_step(frame: Frame, predicted: Box, params: PropagationParams = PropagationParams(),
+             points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
+             yaw_gain: float = 1.0, keep_margin_m: float | None = None,
+             search_margin_m: float | None = None) -> tuple[Box | None, int, float]:
     """Fit the track's box (size of ``predicted`` kept) to the points near the prediction.
 
     The points are searched within ``search_margin_m`` (default ``params.search_margin_m``)
@@ -172,14 +182,16 @@ def refit_box(frame: Frame, predicted: Box, params: PropagationParams = Propagat
     way to the fit; the box is anchored on the faces seen from the sensor (L-shape). With
     ``keep_margin_m`` only the object's points within that margin of the prediction count
     (a good motion model then keeps a touching neighbour out of the fit).
-    Returns ``(box or None, number of object points used)``."""
+    Returns ``(box or None, number of object points used, explained)``: the share of the
+    region's points within 0.5 m of the box that lie in it (+ 0.1 m; low: the box misses
+    part of the object)."""
     origin = frame.T_world_sensor[:3, 3]  # fit_box anchors on the faces seen from the origin
     margin = params.search_margin_m if search_margin_m is None else float(search_margin_m)
     pred = box_about(predicted, origin)
     pts = points_about(frame, origin, _sensor_crop(frame, predicted, margin + 4.0, points))
     pts = _crop_about(pts, pred, margin + 3.0)
     if len(pts) < params.min_points:
-        return None, len(pts)
+        return None, len(pts), 0.0
     bottom = _local_ground_z(pts, pred, max(0.4, 0.12 * margin))  # a longer search: more slope
     pred = pred.with_center([pred.center_m[0], pred.center_m[1], bottom + 0.5 * pred.size_lwh_m[2]])
     lo, hi = bottom + params.ground_clearance_m, bottom + pred.size_lwh_m[2] + 0.5
@@ -188,13 +200,13 @@ def refit_box(frame: Frame, predicted: Box, params: PropagationParams = Propagat
     region = region.with_size(region.size_lwh_m + np.array([2 * margin] * 2 + [0.0]))
     inside = points_in_boxes(pts, region.to_array()[None, :])[0] >= 0
     if int(inside.sum()) < params.min_points:
-        return None, int(inside.sum())
+        return None, int(inside.sum()), 0.0
     idx = _object_cluster(pts, inside, pred, params, margin)
     if keep_margin_m is not None and len(idx):
         keep = pred.with_size(pred.size_lwh_m + 2.0 * np.array([keep_margin_m, 0.4 * keep_margin_m, keep_margin_m]))
         idx = idx[points_in_boxes(pts[idx], keep.to_array()[None, :])[0] >= 0]
     if len(idx) < params.min_points:
-        return None, len(idx)
+        return None, len(idx), 0.0
     dev = params.max_yaw_dev_rad if max_yaw_dev_rad is None else max_yaw_dev_rad
     fit = fit_box(np.ascontiguousarray(pts[idx]), ground_z_m=float(bottom), prior_box=pred.to_array(),
                   max_yaw_dev_rad=dev)
@@ -208,7 +220,11 @@ def refit_box(frame: Frame, predicted: Box, params: PropagationParams = Propagat
         prior = pred.with_yaw(pred.yaw_rad + yaw_gain * angle_diff(float(fit[6]), pred.yaw_rad))
         prior = prior.with_center(fit[:3])
         fit = fit_box(obj, ground_z_m=float(bottom), prior_box=prior.to_array(), max_yaw_dev_rad=0.0)
-    return Box.from_array(fit).translated(origin), len(idx)
+    box = Box.from_array(fit)
+    near = inside & (points_in_boxes(pts, grown(box, 0.5).to_array()[None, :])[0] >= 0)
+    held = near & (points_in_boxes(pts, grown(box, 0.1).to_array()[None, :])[0] >= 0)
+    explained = float(held.sum()) / max(int(near.sum()), 1)
+    return box.translated(origin), len(idx), explained
 
 
 def _sensor_crop(frame: Frame, box_world: Box, margin_m: float, points: np.ndarray | None) -> np.ndarray:
@@ -341,15 +357,21 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         pred = motion.predict(box, t_f - t_box)
         moving = motion.known and motion.speed_mps > params.moving_speed_mps
         margin = search_margin_m(motion, stationary, t_f - t_box, max_speed, params)
-        fitted, n = refit_box(frames[f], pred, params, max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
-                              yaw_gain=params.yaw_gain, keep_margin_m=params.keep_margin_m if motion.known else None,
-                              search_margin_m=margin)
+        fitted, n, explained = fit_step(frames[f], pred, params,
+                                        max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
+                                        yaw_gain=params.yaw_gain,
+                                        keep_margin_m=params.keep_margin_m if motion.known else None,
+                                        search_margin_m=margin)
         if fitted is None:
             steps.append(StepFit(f, pred, None, n, math.nan, 0.0, "too_few_points"))
             reason, stop_frame = f"too few points ({n} < {params.min_points})", f
             break
         jump = float(np.linalg.norm(fitted.center_m[:2] - pred.center_m[:2]))
         iou = bev_iou(fitted, pred)
+        if explained < params.min_explained:
+            steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
+            reason, stop_frame = f"the box holds {explained:.0%} of the points around it", f
+            break
         max_jump = max(params.max_jump_m, margin + 0.5)
         if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5):
             steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
