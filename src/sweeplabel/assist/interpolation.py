@@ -1,5 +1,9 @@
 """Interpolation of a track's boxes between its keyframes (world frame).
 
+Keyframes: the track's non-interpolated boxes; for an explicit interpolation (``T``, with
+``user_keys``) the boxes the user placed or edited (manual) when there are two or more, and
+then every box between them is re-interpolated whatever its source.
+
 Centre: along a constant-turn-rate path (the circular arc through three
 neighbouring keyframe centres, swept at a constant angular rate in time) when the
 track has three or more keyframes, else linear in time. Yaw: the shortest way across

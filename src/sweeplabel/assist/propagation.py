@@ -1,13 +1,18 @@
-"""Smart propagation of a track to the next frames (world frame, so ego motion is gone).
+"""Propagation of a track to the next frames as single-object tracking (world frame).
 
-Each step predicts the box with the track's motion (constant velocity and turn rate
-from its last boxes before the start, least squares when there are many), re-fits it to
-the points near the prediction (the clusters lying in the predicted box, ``fit_box``
-with the track's size and a yaw window around the prediction), and stops with a flag
-when the fit is poor: too few points, a jump too large, or a low BEV IoU with the
-prediction. A stationary track stays exactly put while its fits agree with it (a fit
-that strays from a stationary track stops the run for a check). The whole run is one
-command (one undo step); the last box of a flagged run carries ``STOP_ATTRIBUTE``."""
+Each step predicts the box with the track's motion (constant velocity and turn rate from
+its last boxes before the start, least squares when there are many; with no motion known
+yet, the last box), searches the points in a region around the prediction that grows with
+the uncertainty (the default margin with a known motion, as far as the class can move in
+the frame gap without), puts the box's bottom on the local ground (a grid ground fit in a
+ring around the box), takes the cluster that best matches the prediction, and fits it
+with the track's size and a yaw window around the prediction, anchored on the faces seen
+from the sensor (L-shape). The fit is accepted when it explains the points (the box holds
+most points around it) and stays near the prediction; otherwise the run stops with a flag:
+too few points, a jump too large, a low BEV IoU with the prediction, or a box that misses
+the points. A stationary track (in a sequence with poses) stays exactly put while its fits
+agree with it. The whole run is one command (one undo step); the last box of a flagged run
+carries ``STOP_ATTRIBUTE``."""
 
 from __future__ import annotations
 
