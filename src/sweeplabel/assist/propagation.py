@@ -298,8 +298,10 @@ def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: Prop
 
 
 def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Box, margin_m: float) -> int | None:
-    """The cluster no larger than the track (+ 0.6 m) scoring most points / (1 + (d / margin)^2),
-    d its centroid's BEV distance to the prediction."""
+    """The cluster no larger than the track (+ 0.6 m) scoring most points / (1 + (d / margin)^2)
+    x shape^2: d its centroid's BEV distance to the prediction, shape (0..2) how much of the
+    track's length and width its extent covers (a sweep shows at least one whole side of a
+    car; a bush or a pole beside the old position shows less)."""
     best, best_score = None, 0.0
     limit = pred.size_lwh_m[:2] + 0.6
     for lab in range(n):
@@ -310,7 +312,8 @@ def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Bo
         if ext[0] > limit[0] + 0.5 or ext[1] > limit[0] + 0.5 or min(ext) > limit[1] + 0.5:
             continue
         d = float(np.hypot(*(member[:, :2].mean(axis=0) - pred.center_m[:2])))
-        score = len(member) / (1.0 + (d / max(margin_m, 0.1)) ** 2)
+        shape = min(1.0, ext[0] / pred.size_lwh_m[0]) + min(1.0, ext[1] / pred.size_lwh_m[1])
+        score = len(member) / (1.0 + (d / max(margin_m, 0.1)) ** 2) * shape ** 2
         if score > best_score:
             best, best_score = lab, score
     return best
@@ -335,7 +338,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     history = [a for a in project.annotations_of_track(track_token)
                if a.frame_index <= start_frame and (a.source != Source.INTERPOLATED or a is start)]
     history = history[-params.history:]
-    motion = estimate_motion([frames[a.frame_index].timestamp_s for a in history], [a.box for a in history])
+    motion = _level(estimate_motion([frames[a.frame_index].timestamp_s for a in history], [a.box for a in history]))
     stationary = motion.known and motion.speed_mps < params.stationary_speed_mps
     if stationary:
         motion = Motion(np.zeros(3), 0.0, True)
@@ -398,7 +401,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             if not stationary and kept_run >= 3:
                 stationary, motion = True, Motion(np.zeros(3), 0.0, True)
             continue
-        motion = _updated_motion(motion, box, new_box, t_f - t_box, params)
+        motion = _level(_updated_motion(motion, box, new_box, t_f - t_box, params))
         stationary, kept_run = False, 0
         box, t_box = new_box, t_f
     command = _command(project, track_token, start, steps, reason)
@@ -429,6 +432,12 @@ def search_margin_m(motion: Motion, stationary: bool, dt_s: float, max_speed_mps
     if motion.known:
         return params.search_margin_m + 0.2 * motion.speed_mps * abs(dt_s)
     return max(params.search_margin_m, min(8.0, max_speed_mps * abs(dt_s)))
+
+
+def _level(motion: Motion) -> Motion:
+    """The motion without its vertical part: each step puts the box on the local ground, and
+    a climb extrapolated from two fits carries their height errors on."""
+    return Motion(motion.velocity_mps * [1.0, 1.0, 0.0], motion.yaw_rate_radps, motion.known)
 
 
 def _updated_motion(motion: Motion, prev: Box, new: Box, dt_s: float, params: PropagationParams) -> Motion:
