@@ -216,6 +216,8 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     fit = fit_box(np.ascontiguousarray(pts[idx]), ground_z_m=float(bottom), prior_box=pred.to_array(),
                   max_yaw_dev_rad=dev)
     if margin > params.search_margin_m + 0.5:  # a wide search: gather the object's other parts around the first fit
+        bottom = _local_ground_z(pts, Box.from_array(fit), max(0.4, 0.12 * margin))  # the ground where it is
+        fit[2] = bottom + 0.5 * fit[5]
         near = inside & (points_in_boxes(pts, grown(Box.from_array(fit), 0.3).to_array()[None, :])[0] >= 0)
         if int(near.sum()) >= len(idx):
             idx = np.flatnonzero(near)
