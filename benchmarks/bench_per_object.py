@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sweeplabel.assist import metrics
+from sweeplabel.assist.iou import bev_iou, iou_3d
 from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import fit_region, propose_box
 from sweeplabel.assist.propagation import plan_propagation
@@ -50,11 +50,6 @@ PROPAGATION_SETS = ("kitti_tracking_0000", "sustech")
 OFFSET_M = 0.3
 RECT_MARGIN_M = 0.3
 TOUCH_IOU = {"vehicle": 0.7, "pedestrian": 0.5, "cyclist": 0.5}
-
-
-def iou_3d(a: Box, b: Box) -> float:
-    fn = getattr(metrics, "iou_3d", None) or getattr(metrics, "iou3d")
-    return float(fn(a, b))
 
 
 def group_of(category: str) -> str | None:
@@ -130,7 +125,7 @@ def run_one_click(name: str, loaded, min_points: int, rows: dict, times: dict) -
                                       **_class_kw(propose_box, cat, schema))
                     times[kind].append(time.perf_counter() - t0)
                     rows[key][kind].append(iou_3d(box, truth) if box is not None else 0.0)
-                    rows[key][kind + "_bev"].append(metrics.bev_iou(box, truth) if box is not None else 0.0)
+                    rows[key][kind + "_bev"].append(bev_iou(box, truth) if box is not None else 0.0)
             pts = fp.xyz[inside]
             lo, hi = pts[:, :2].min(axis=0) - RECT_MARGIN_M, pts[:, :2].max(axis=0) + RECT_MARGIN_M
             rect = np.all((fp.xyz[:, :2] >= lo) & (fp.xyz[:, :2] <= hi), axis=1)
@@ -138,7 +133,7 @@ def run_one_click(name: str, loaded, min_points: int, rows: dict, times: dict) -
             box = fit_region(fp.xyz, rect, ground_mask=fp.ground, **_class_kw(fit_region, cat, schema, fp))
             times["rectangle"].append(time.perf_counter() - t0)
             rows[key]["rectangle"].append(iou_3d(box, truth) if box is not None else 0.0)
-            rows[key]["rectangle_bev"].append(metrics.bev_iou(box, truth) if box is not None else 0.0)
+            rows[key]["rectangle_bev"].append(bev_iou(box, truth) if box is not None else 0.0)
             rows[key]["n"].append(int(inside.sum()))
 
 

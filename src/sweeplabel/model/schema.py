@@ -28,6 +28,7 @@ class Category:
     rigid: bool = True
     size_spread_lwh_m: tuple[float, float, float] | None = None  # one-sigma spread of the class's sizes
     size_source: str = ""  # where default_size_lwh_m comes from (see the schema's size_sources)
+    av2_categories: tuple[str, ...] = ()  # Argoverse 2 categories imported as this one (first: export)
 
     def size_range_lwh_m(self, spreads: float = 2.5) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """(low, high) sizes still typical of the class: the default +- ``spreads`` spreads
@@ -79,6 +80,13 @@ class LabelSchema:
                 return c
         return None
 
+    def category_for_av2(self, av2_category: str) -> Category | None:
+        """The first category listing this Argoverse 2 category (e.g. ``REGULAR_VEHICLE``)."""
+        for c in self.categories:
+            if av2_category in c.av2_categories:
+                return c
+        return None
+
     def category_for_nuscenes(self, nuscenes_name: str) -> Category | None:
         for c in self.categories:
             if c.name == nuscenes_name:
@@ -125,6 +133,7 @@ class LabelSchema:
                     size_spread_lwh_m=(tuple(float(v) for v in c["size_spread_lwh_m"])  # type: ignore[arg-type]
                                        if c.get("size_spread_lwh_m") is not None else None),
                     size_source=str(c.get("size_source", "")),
+                    av2_categories=tuple(str(v) for v in c.get("av2_categories", ())),
                 )
                 for c in data["categories"]
             )
@@ -156,6 +165,7 @@ class LabelSchema:
                     "rigid": c.rigid,
                     **({"size_spread_lwh_m": list(c.size_spread_lwh_m)} if c.size_spread_lwh_m else {}),
                     **({"size_source": c.size_source} if c.size_source else {}),
+                    **({"av2_categories": list(c.av2_categories)} if c.av2_categories else {}),
                 }
                 for c in self.categories
             ],
