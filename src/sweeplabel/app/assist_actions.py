@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QSpinBox, QToolBar
 
-from sweeplabel.assist.interpolation import interpolate_track, stale_interpolations
+from sweeplabel.assist.interpolation import interpolate_track, stale_interpolations, user_keyframes
 from sweeplabel.assist.preannotate import (
     PreannotateParams, PreannotationCancelled, preannotate_sequence, preannotation_command,
 )
@@ -100,7 +100,7 @@ class AssistController(QObject):
     # -- wiring -------------------------------------------------------------------------
     def slots(self) -> dict[str, Callable[[], None]]:
         return {
-            "propagate_next": lambda: self.propagate(1),
+            "propagate_next": self.propagate_and_step,
             "propagate_5": lambda: self.propagate(self.frames_spin.value()),
             "copy_next": lambda: self.editor.propagate(1),
             "interpolate_track": self.interpolate,
@@ -113,8 +113,12 @@ class AssistController(QObject):
         """Spin box beside the toolbar's Propagate, the object view dock, the signals."""
         win = self.window
         toolbar = win.findChild(QToolBar, "navigation_toolbar")
-        if toolbar is not None:
-            propagate = win.actions_by_id["propagate_next"]
+        if toolbar is not None:  # the toolbar's button propagates N frames (the spin box beside it)
+            one, many = win.actions_by_id["propagate_next"], win.actions_by_id["propagate_5"]
+            if one in toolbar.actions():
+                toolbar.insertAction(one, many)
+                toolbar.removeAction(one)
+            propagate = many
             actions = toolbar.actions()
             after = actions[actions.index(propagate) + 1] if propagate in actions[:-1] else None
             if after is not None:
@@ -214,13 +218,27 @@ class AssistController(QObject):
         self.refresh_object_view(force=True)
         return report
 
+    def propagate_and_step(self) -> PropagationReport | None:
+        """Ctrl+Right: propagate the selected box to the next frame and show that frame
+        (its box selected), so holding the key walks the track."""
+        where = self._selected()
+        if where is None:
+            return None
+        report = self.propagate(1)
+        frame = where[1] + 1
+        if frame < len(self.project.sequence):
+            self.window.go_to_frame(frame)
+        return report
+
     def interpolate(self) -> int:
-        """Fill the frames between the selected track's keyframes; returns the boxes written."""
+        """Re-interpolate the selected track between its keyframes: the boxes the user
+        placed or edited (manual) when it has two or more, whatever the source of the boxes
+        between them (propagated, auto, interpolated); else between all its
+        non-interpolated boxes. Returns the boxes changed (one undo step)."""
         track = self._selected_track()
         if track is None:
             return 0
-        anns = self.project.annotations_of_track(track)
-        keys = [a.frame_index for a in anns if a.source != Source.INTERPOLATED]
+        keys = user_keyframes(self.project, track)
         number = self.project.track(track).number
         if len(keys) < 2:
             self._say(f"Track {number}: interpolation needs two or more keyframes (it has {len(keys)})")
@@ -229,7 +247,7 @@ class AssistController(QObject):
 
         def steps() -> Iterator[Command]:
             yield stale_interpolations(self.project, track)
-            cmd = interpolate_track(self.project, track)
+            cmd = interpolate_track(self.project, track, user_keys=True)
             written.append(len(cmd.changes))
             yield cmd
 
@@ -238,7 +256,8 @@ class AssistController(QObject):
         n = written[0] if written else 0
         gaps = sum(1 for a, b in zip(keys, keys[1:]) if b > a + 1)
         self._say(f"Track {number}: interpolated {n} box{'es' if n != 1 else ''} in {gaps} gap{'s' if gaps != 1 else ''}"
-                  f" between frames {keys[0] + 1} and {keys[-1] + 1}" if n else
+                  f" between keyframes {keys[0] + 1} and {keys[-1] + 1}: {n} frame{'s' if n != 1 else ''} changed"
+                  if n else
                   f"Track {number}: nothing to interpolate (no gaps between its keyframes, or already up to date)")
         return n
 

@@ -11,7 +11,7 @@ from typing import Iterable
 
 import numpy as np
 
-from sweeplabel.model import Annotation, Box, Command, Project, Source, commands
+from sweeplabel.model import Annotation, Box, Change, Command, Project, Source, commands
 from sweeplabel.model.entities import copyable_attributes
 
 MOVE_STEP_M = (0.05, 0.5)  # (fine, coarse)
@@ -131,3 +131,38 @@ def propagate_command(project: Project, token: str, n_frames: int = 1) -> Comman
 
 def annotation_of_track_in_frame(project: Project, track_token: str, frame_index: int) -> Annotation | None:
     return project.annotation_at(track_token, frame_index) if project.get_track(track_token) else None
+
+
+@dataclass(frozen=True)
+class Reclass:
+    """A class change: the command (one undo step) and how many boxes it resized."""
+
+    command: Command
+    resized: int
+    old_label: str
+    new_label: str
+
+
+def reclass_command(project: Project, track_token: str, category: str, tol_m: float = 0.01) -> Reclass:
+    """Set the track's class; every box of the track whose size is still the old class's
+    default (within ``tol_m``) takes the new class's default, bottom centre and heading kept."""
+    schema = project.schema
+    old_cat = schema.category(project.track(track_token).category)
+    new_cat = schema.category(category)
+    recls = commands.set_track_category(project, track_token, category)
+    old_default = np.asarray(old_cat.default_size_lwh_m)
+    new_default = np.asarray(new_cat.default_size_lwh_m)
+    by_token = {c.after.token: i for i, c in enumerate(recls.changes) if isinstance(c.after, Annotation)}
+    resized = 0
+    for ann in project.annotations_of_track(track_token):
+        if not np.allclose(ann.box.size_lwh_m, old_default, atol=tol_m) or np.allclose(old_default, new_default):
+            continue
+        bottom = ann.box.bottom_center_m
+        box = Box(bottom + [0.0, 0.0, new_default[2] / 2.0], new_default, ann.box.yaw_rad)
+        if ann.token in by_token:  # its attributes changed too: one change per box
+            i = by_token[ann.token]
+            recls.changes[i] = Change(recls.changes[i].before, recls.changes[i].after.evolve(box=box))
+        else:
+            recls.changes.append(Change(ann, ann.evolve(box=box)))
+        resized += 1
+    return Reclass(recls, resized, old_cat.label, new_cat.label)

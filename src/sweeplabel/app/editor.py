@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.one_click import fit_region, propose_box, refit_box, snap_to_ground
 from sweeplabel.model import Box, Command, ModelError, Project, SchemaError, commands
 from sweeplabel.viewer import FrameScene
@@ -21,6 +22,7 @@ from .edit_ops import (
     nudge_command,
     paste_commands,
     propagate_command,
+    reclass_command,
 )
 
 TOOLS = {"select": "Select", "one_click": "One-click box", "rectangle": "Rectangle fit (BEV)",
@@ -166,11 +168,20 @@ class EditorController(QObject):
             self.run(propagate_command(self.project, token, n_frames))
 
     def set_category(self, category: str) -> None:
+        """Change the selected track's class; boxes still at the old class's default size
+        take the new class's (one undo step, said in the status bar)."""
         token = self._need_selection()
-        if token is not None:
-            track = self.project.annotation(token).track_token
-            if self.project.track(track).category != category:
-                self.run(commands.set_track_category(self.project, track, category))
+        if token is None:
+            return
+        track = self.project.annotation(token).track_token
+        if self.project.track(track).category == category:
+            return
+        recls = reclass_command(self.project, track, category)
+        if self.run(recls.command) and recls.resized:
+            size = self.project.schema.category(category).default_size_lwh_m
+            self.message.emit(f"{recls.resized} box{'es' if recls.resized != 1 else ''} had the "
+                              f"{recls.old_label} size: now {recls.new_label} size "
+                              f"{size[0]:.2f} × {size[1]:.2f} × {size[2]:.2f} m")
 
     def set_attribute(self, group: str, value: str | None) -> None:
         token = self._need_selection()
@@ -202,8 +213,10 @@ class EditorController(QObject):
         if token is None or pts is None:
             return
         data = self.scene.data
-        box = refit_box(pts[0], self.scene.to_render(self.project.annotation(token).box), ground_mask=pts[1],
-                        sensor_xy_m=data.sensor_m[:2] if data is not None else None)
+        ann = self.project.annotation(token)
+        prior = prior_for(self.project.schema, self.project.track(ann.track_token).category)
+        box = refit_box(pts[0], self.scene.to_render(ann.box), ground_mask=pts[1],
+                        sensor_xy_m=data.sensor_m[:2] if data is not None else None, prior=prior)
         if box is None:
             self.message.emit("Too few points in the box to fit")
             return
@@ -226,9 +239,9 @@ class EditorController(QObject):
         if pts is None:
             return None
         data = self.scene.data
-        size = self.project.schema.category(self.category).default_size_lwh_m
-        box = propose_box(pts[0], seed_render_m, np.asarray(size), ground_mask=pts[1],
-                          sensor_xy_m=data.sensor_m[:2] if data is not None else None)
+        prior = prior_for(self.project.schema, self.category)
+        box = propose_box(pts[0], seed_render_m, prior.mean_lwh_m, ground_mask=pts[1],
+                          sensor_xy_m=data.sensor_m[:2] if data is not None else None, prior=prior)
         return self._create(box, "One-click")
 
     def create_in_region(self, inside: np.ndarray) -> str | None:
@@ -236,7 +249,10 @@ class EditorController(QObject):
         pts = self._points()
         if pts is None:
             return None
-        return self._create(fit_region(pts[0], inside, ground_mask=pts[1]), "Rectangle")
+        data = self.scene.data
+        box = fit_region(pts[0], inside, ground_mask=pts[1], prior=prior_for(self.project.schema, self.category),
+                         sensor_xy_m=data.sensor_m[:2] if data is not None else None)
+        return self._create(box, "Rectangle")
 
     def place_default(self, ground_render_m: np.ndarray, yaw_rad: float = 0.0) -> str | None:
         """A default-size box of the chosen class standing at ``ground_render_m``."""

@@ -1,5 +1,9 @@
 """Interpolation of a track's boxes between its keyframes (world frame).
 
+Keyframes: the track's non-interpolated boxes; for an explicit interpolation (``T``, with
+``user_keys``) the boxes the user placed or edited (manual) when there are two or more, and
+then every box between them is re-interpolated whatever its source.
+
 Centre: along a constant-turn-rate path (the circular arc through three
 neighbouring keyframe centres, swept at a constant angular rate in time) when the
 track has three or more keyframes, else linear in time. Yaw: the shortest way across
@@ -84,21 +88,37 @@ def _angle_about(centre: np.ndarray, point: np.ndarray) -> float:
     return math.atan2(point[1] - centre[1], point[0] - centre[0])
 
 
-def interpolate_track(project: Project, track_token: str) -> Command:
-    """One command that fills every frame between the track's keyframes (its
-    non-interpolated boxes) with ``interpolated`` boxes, recomputing old ones."""
+def user_keyframes(project: Project, track_token: str) -> list[int]:
+    """The track's keyframes for an explicit interpolation: the frames of its manual boxes
+    (placed or edited by the user) when there are two or more, else of all its
+    non-interpolated boxes."""
     anns = project.annotations_of_track(track_token)
-    keys = [a for a in anns if a.source != Source.INTERPOLATED]
+    manual = [a.frame_index for a in anns if a.source == Source.MANUAL]
+    return manual if len(manual) >= 2 else [a.frame_index for a in anns if a.source != Source.INTERPOLATED]
+
+
+def interpolate_track(project: Project, track_token: str, user_keys: bool = False) -> Command:
+    """One command that fills every frame between the track's keyframes with
+    ``interpolated`` boxes, recomputing old ones (only boxes that change are written).
+
+    Keyframes: its non-interpolated boxes; with ``user_keys`` its manual boxes when it has
+    two or more (``user_keyframes``), and then every box between them is re-interpolated,
+    propagated and auto boxes included."""
+    anns = project.annotations_of_track(track_token)
+    key_set = set(user_keyframes(project, track_token)) if user_keys else \
+        {a.frame_index for a in anns if a.source != Source.INTERPOLATED}
+    keys = [a for a in anns if a.frame_index in key_set]
     if len(keys) < 2:
         return Command("Interpolate", [])
     frames = project.sequence.frames
     key_frames = [a.frame_index for a in keys]
     key_times = [frames[i].timestamp_s for i in key_frames]
-    todo = [i for i in range(key_frames[0] + 1, key_frames[-1]) if i not in set(key_frames)]
+    todo = [i for i in range(key_frames[0] + 1, key_frames[-1]) if i not in key_set]
     boxes = interpolate_boxes(key_times, [a.box for a in keys], [frames[i].timestamp_s for i in todo])
     cmd = commands.put_annotations(project, zip([track_token] * len(todo), todo, boxes),
                                    Source.INTERPOLATED, text="Interpolate track")
-    cmd.changes = [c for c in cmd.changes if c.before is None or c.before.box != c.after.box]
+    cmd.changes = [c for c in cmd.changes if c.before is None or c.before.box != c.after.box
+                   or c.before.source != c.after.source]
     return cmd
 
 

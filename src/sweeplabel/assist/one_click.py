@@ -7,7 +7,13 @@ are ``Box`` objects in that same frame; the caller shifts them back to the world
 One click: crop around the clicked point, drop the ground, grow a Euclidean cluster
 from the click (``cluster_around``), fit an oriented box (``fit_box``) sitting on the
 local ground. A LiDAR sees an object from one side only, so a fitted footprint that is
-shorter than the class's default size is grown to it, away from the sensor."""
+shorter than the class's default size is grown to it, away from the sensor.
+
+With a class prior (``assist.class_prior``) the cluster is limited to the class: points above
+the class's height over the ground are left out (poles, trees, walls above a car), a cluster
+larger than the class allows is split with a shorter link or cut to a class-sized window
+around the click (kerbs and walls touching the object), and each axis the points show shorter
+than the class allows takes the class's size, anchored on the face the sensor saw."""
 
 from __future__ import annotations
 
@@ -16,8 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sweeplabel.kernels import GridGroundParams, cluster_around, fit_box, segment_ground
+from sweeplabel.kernels import GridGroundParams, cluster_around, cluster_euclidean, fit_box, segment_ground
 from sweeplabel.model import Box, angle_diff
+
+from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
 
@@ -40,14 +48,23 @@ def _bev_distance_m(points: np.ndarray, xy_m: np.ndarray) -> np.ndarray:
 
 
 def local_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
-                     radius_m: float = 4.0) -> float | None:
-    """Median height of the ground points within ``radius_m`` (BEV) of ``xy_m``; None if none."""
+                     radius_m: float = 4.0, percentile: float = 50.0) -> float | None:
+    """Height of the ground points within ``radius_m`` (BEV) of ``xy_m`` (their median, or
+    ``percentile``: a low one resists flat object tops taken for ground); None if none."""
     if len(points) == 0:
         return None
     near = ground_mask & (_bev_distance_m(points, xy_m) <= radius_m)
     if not np.any(near):
         return None
-    return float(np.median(points[near, 2]))
+    return float(np.percentile(points[near, 2], percentile))
+
+
+def object_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
+                      prior: ClassPrior, radius_m: float = 4.0) -> float | None:
+    """The ground under an object of the class: the 25th percentile of the ground points
+    within ``radius_m`` or the class's half diagonal + 1 m (a bus hides the ground under
+    it; a car roof next to the sensor can be taken for ground, the road is lower)."""
+    return local_ground_z_m(points, ground_mask, xy_m, max(radius_m, prior.max_radius_m + 1.0), 25.0)
 
 
 def _crop(points: np.ndarray, ground_mask: np.ndarray | None, seed_m: np.ndarray,
@@ -87,31 +104,183 @@ def grow_to_default(box: Box, default_size_lwh_m: np.ndarray, sensor_xy_m: np.nd
 
 def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.ndarray, *,
                 ground_mask: np.ndarray | None = None, sensor_xy_m: np.ndarray | None = None,
-                params: OneClickParams = OneClickParams()) -> Box | None:
+                params: OneClickParams = OneClickParams(), prior: ClassPrior | None = None) -> Box | None:
     """A box around the object under the clicked point ``seed_m`` (3,), or None.
 
     ``points`` (N, 3+) float32; ``ground_mask`` (N,) bool for the same points (computed
     on the crop with a grid ground fit when omitted); ``sensor_xy_m`` where the sensor
-    stood (to grow a partial view away from it)."""
+    stood (to grow a partial view away from it); ``prior`` the class's sizes (else
+    ``default_size_lwh_m`` +- 30 %)."""
     points = np.asarray(points)
     seed = np.asarray(seed_m, dtype=np.float64).reshape(3)
-    crop, ground = _crop(points, ground_mask, seed, params.crop_radius_m)
+    prior = prior if prior is not None else ClassPrior.from_size(default_size_lwh_m)
+    crop, ground = _crop(points, ground_mask, seed, max(params.crop_radius_m, prior.max_radius_m + 2.0))
     if len(crop) < MIN_CLUSTER_POINTS:
         return None
-    ground_z = local_ground_z_m(crop, ground, seed[:2], params.ground_radius_m)
-    candidates = ~ground
-    if ground_z is not None:
-        candidates &= crop[:, 2] > ground_z + params.ground_clearance_m
+    ground_z = object_ground_z_m(crop, ground, seed[:2], prior, params.ground_radius_m)
+    candidates = _object_candidates(crop, ground, ground_z, prior, params.ground_clearance_m)
     link_m = params.link_radius_m
     if sensor_xy_m is not None:
         link_m = max(link_m, params.link_per_m * float(np.hypot(*(seed[:2] - np.asarray(sensor_xy_m)))))
-    members = cluster_around(crop, seed.astype(np.float32), link_m, roi_radius_m=params.roi_radius_m,
-                             mask=candidates)
+    roi_m = max(params.roi_radius_m, 2.0 * prior.max_radius_m)
+    members = cluster_around(crop, seed.astype(np.float32), link_m, roi_radius_m=roi_m, mask=candidates)
     if len(members) < MIN_CLUSTER_POINTS:
         return None
-    box = Box.from_array(fit_box(crop[members], ground_z_m=ground_z))
-    box = width_as_seen(box, default_size_lwh_m)
-    return grow_to_default(box, default_size_lwh_m, sensor_xy_m, params.grow_to_default_below)
+    members = _limit_to_class(crop, members, seed, link_m, roi_m, candidates, prior)
+    if len(members) < MIN_CLUSTER_POINTS:
+        return None
+    if _footprint_lw(crop[members])[0] < prior.complete_below_lwh_m[0]:  # a part: a gap splits the object?
+        wider = cluster_around(crop, seed.astype(np.float32), min(2.0 * link_m, link_m + 1.0), roi_radius_m=roi_m,
+                               mask=candidates)
+        if len(wider) > len(members) and prior.fits(*_footprint_lw(crop[wider]), tolerance_m=0.0):
+            members = wider
+    obj = _class_clusters(crop[members], prior, min(params.link_radius_m, 0.3), seed, ground_z)
+    if len(obj) < MIN_CLUSTER_POINTS:
+        return None
+    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m)
+
+
+def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.ndarray,
+                    fallback_z_m: float | None, inner_m: float = 0.3, outer_m: float = 1.5) -> float | None:
+    """The median height of the ground points in a ring around the object's footprint
+    (``inner_m``..``outer_m`` beyond it): next to the sensor the lower body of a car can be
+    taken for ground, the ring's road is not. ``fallback_z_m`` with fewer than 5 such points."""
+    foot = Box.from_array(fit_box(np.ascontiguousarray(object_points[:, :3], dtype=np.float32)))
+    foot = foot.with_size([*foot.size_lwh_m[:2], 1e3])
+    reach = 0.5 * float(np.hypot(*foot.size_lwh_m[:2])) + outer_m
+    cand = np.flatnonzero(np.asarray(ground, dtype=bool) & (_bev_distance_m(points, foot.center_m[:2]) <= reach))
+    if len(cand) == 0:
+        return fallback_z_m
+    pts = points[cand]
+    outer = foot.with_size(foot.size_lwh_m + [2 * outer_m, 2 * outer_m, 0.0]).contains(pts)
+    inner = foot.with_size(foot.size_lwh_m + [2 * inner_m, 2 * inner_m, 0.0]).contains(pts)
+    ring = outer & ~inner
+    if int(ring.sum()) < 5:
+        return fallback_z_m
+    return float(np.median(pts[ring, 2]))
+
+
+def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
+                       clearance_m: float) -> np.ndarray:
+    """Non-ground points between the ground (+ clearance: kerbs) and the class's top (poles,
+    trees), without the columns that rise above the class (``tall_columns``)."""
+    keep = ~np.asarray(ground, dtype=bool)
+    if ground_z is not None:
+        keep &= points[:, 2] > ground_z + clearance_m
+        keep &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
+        keep &= ~tall_columns(points, keep, ground_z + prior.tall_m)
+    return keep
+
+
+def tall_columns(points: np.ndarray, mask: np.ndarray, top_z_m: float, cell_m: float = 0.25) -> np.ndarray:
+    """(N,) bool: the points of ``mask`` in bird's-eye cells of ``cell_m`` whose highest
+    masked point is above ``top_z_m`` (a wall, a fence or a pole taller than the class)."""
+    out = np.zeros(len(points), dtype=bool)
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return out
+    cells = np.floor(points[idx, :2] / cell_m).astype(np.int64)
+    key = (cells[:, 0] - cells[:, 0].min()) * (int(np.ptp(cells[:, 1])) + 1) + (cells[:, 1] - cells[:, 1].min())
+    _, inverse = np.unique(key, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    top = np.full(int(inverse.max()) + 1, -np.inf)
+    np.maximum.at(top, inverse, points[idx, 2])
+    out[idx] = top[inverse] > top_z_m
+    return out
+
+
+def _footprint_lw(points: np.ndarray) -> tuple[float, float]:
+    fit = fit_box(np.ascontiguousarray(points[:, :3], dtype=np.float32))
+    return float(fit[3]), float(fit[4])
+
+
+def _limit_to_class(points: np.ndarray, members: np.ndarray, seed: np.ndarray, link_m: float, roi_m: float,
+                    candidates: np.ndarray, prior: ClassPrior) -> np.ndarray:
+    """The cluster, cut down to what one object of the class can be: a shorter link first
+    (a kerb or a wall touching the car), then a class-sized disc around the click."""
+    if prior.fits(*_footprint_lw(points[members])):
+        return members
+    for share in (0.7, 0.5):
+        fewer = cluster_around(points, seed.astype(np.float32), max(0.15, share * link_m), roi_radius_m=roi_m,
+                               mask=candidates)
+        if len(fewer) >= MIN_CLUSTER_POINTS and prior.fits(*_footprint_lw(points[fewer])):
+            return fewer
+    near = members[_bev_distance_m(points[members], seed[:2]) <= 0.5 * float(prior.mean_lwh_m[1])]
+    core = points[near, :2].mean(axis=0) if len(near) else seed[:2]
+    return members[_bev_distance_m(points[members], core) <= prior.max_radius_m]
+
+
+def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
+                   sensor_xy_m: np.ndarray | None) -> Box:
+    """A box fitted to one object's points, completed to the class's size where the points
+    show less than the class allows (the face the sensor saw stays put) and cut to the
+    class's largest size where they show more. The heading: an L-shape fit
+    (``lshape_yaw_rad``) from 10 points on, else the minimum-area rectangle's."""
+    pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
+    box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
+    if len(pts) >= 10:
+        step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
+        box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
+    box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
+    return complete_to_class(box, prior, sensor_xy_m)
+
+
+def lshape_yaw_rad(xy_m: np.ndarray, step_rad: float = math.radians(1.0), min_dist_m: float = 0.01) -> float:
+    """Heading in [0, 90) degrees of the rectangle whose sides the points hug best: the
+    closeness criterion of Zhang et al., "Efficient L-Shape Fitting for Vehicle Detection
+    Using Laser Scanners" (IEEE IV 2017). On the real sets' vehicles (points of the truth
+    boxes) 2 % are more than 10 degrees off, against 12 % for the minimum-area rectangle."""
+    angles = np.arange(0.0, 0.5 * math.pi, step_rad)
+    c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    xy = xy_m - xy_m.mean(axis=0)
+    u = xy[:, 0][None, :] * c + xy[:, 1][None, :] * s
+    v = -xy[:, 0][None, :] * s + xy[:, 1][None, :] * c
+    du = np.minimum(u.max(axis=1, keepdims=True) - u, u - u.min(axis=1, keepdims=True))
+    dv = np.minimum(v.max(axis=1, keepdims=True) - v, v - v.min(axis=1, keepdims=True))
+    score = (1.0 / np.maximum(np.minimum(du, dv), min_dist_m)).sum(axis=1)
+    return float(angles[int(np.argmax(score))])
+
+
+def _rectangle_at_yaw(points: np.ndarray, yaw_rad: float, like: Box) -> Box:
+    """The bounding rectangle of ``points`` at ``yaw_rad`` (length along the longer side),
+    with the height and bottom of ``like``."""
+    c, s = math.cos(yaw_rad), math.sin(yaw_rad)
+    x, y = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
+    u, v = x * c + y * s, -x * s + y * c
+    uc, vc = 0.5 * (u.min() + u.max()), 0.5 * (v.min() + v.max())
+    length, width = float(np.ptp(u)), float(np.ptp(v))
+    if width > length:
+        length, width, yaw_rad = width, length, yaw_rad + 0.5 * math.pi
+    centre = [uc * c - vc * s, uc * s + vc * c, like.center_m[2]]
+    return Box(centre, [length, width, like.size_lwh_m[2]], math.atan2(math.sin(yaw_rad), math.cos(yaw_rad)))
+
+
+def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | None) -> Box:
+    """An axis the points show below the class's range (a person's footprint: below the
+    class's mean) takes the class's mean; a length a
+    little short of the mean the class's short end (mean - 1 spread); an axis above the
+    range the class's largest size. Length and width keep the face towards the sensor (grow symmetrically when the
+    sensor faces that axis' middle); height keeps the bottom."""
+    size = box.size_lwh_m
+    to_sensor = np.zeros(3)
+    if sensor_xy_m is not None:
+        to_sensor = box.rotation.T @ (np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0])
+    delta, anchor = np.zeros(3), np.zeros(3)
+    for axis in (0, 1, 2):
+        if size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid and size[axis] < prior.mean_lwh_m[axis]):
+            # a part seen (a person's box holds the swing of arms and legs the sweep did not catch): the mean
+            delta[axis] = prior.mean_lwh_m[axis] - size[axis]
+        elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end
+            delta[axis] = prior.complete_below_lwh_m[axis] - size[axis]
+        elif size[axis] > prior.high_lwh_m[axis]:
+            delta[axis] = prior.high_lwh_m[axis] - size[axis]
+        if axis == 2:
+            anchor[axis] = -1.0
+        elif abs(to_sensor[axis]) > 0.5 * size[axis]:
+            anchor[axis] = float(np.sign(to_sensor[axis]))
+    if not np.any(delta):
+        return box
+    return box.resized_anchored(delta, anchor)
 
 
 def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3) -> Box:
@@ -126,9 +295,14 @@ def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float =
 
 
 def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarray | None = None,
-               ground_radius_m: float = 4.0, ground_clearance_m: float = 0.15) -> Box | None:
+               ground_radius_m: float = 4.0, ground_clearance_m: float = 0.15, prior: ClassPrior | None = None,
+               sensor_xy_m: np.ndarray | None = None, link_radius_m: float = 0.5) -> Box | None:
     """Fit a box to the non-ground points selected by ``inside`` (N,) bool (e.g. a
-    rectangle dragged in the bird's-eye view); None when fewer than 5 points remain."""
+    rectangle dragged in the bird's-eye view); None when fewer than 5 points remain.
+
+    With a class ``prior`` the selection is clustered and clusters that do not fit one object
+    of the class with the largest one (kerbs, poles, a wall in the rectangle's corner) are left
+    out; the box is completed to the class's size as in one-click."""
     points = np.asarray(points)
     inside = np.asarray(inside, dtype=bool)
     if not np.any(inside):
@@ -141,14 +315,73 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
         ground[region] = segment_ground(crop, method="grid") if len(crop) else False
     else:
         ground = np.asarray(ground_mask, dtype=bool)
-    ground_z = local_ground_z_m(points, ground, centre_xy, ground_radius_m)
+    ground_z = (local_ground_z_m(points, ground, centre_xy, ground_radius_m) if prior is None
+                else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m))
     selected = inside & ~ground
     if ground_z is not None:
         selected &= points[:, 2] > ground_z + ground_clearance_m
+    if prior is not None and ground_z is not None:
+        selected &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
+        selected &= ~tall_columns(points, selected, ground_z + prior.tall_m)
     if np.count_nonzero(selected) < MIN_CLUSTER_POINTS:
         return None
     chosen = np.ascontiguousarray(points[selected, :3], dtype=np.float32)
-    return Box.from_array(fit_box(chosen, ground_z_m=ground_z))
+    if prior is None:
+        return Box.from_array(fit_box(chosen, ground_z_m=ground_z))
+    chosen = _class_clusters(chosen, prior, link_radius_m, None, ground_z)
+    if len(chosen) < MIN_CLUSTER_POINTS:
+        return None
+    return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m)
+
+
+_MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
+
+
+def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
+                    seed_m: np.ndarray | None = None, ground_z_m: float | None = None) -> np.ndarray:
+    """The object's points among ``points``: the cluster (linked within ``link_m``, heights
+    squashed) nearest the seed (else the largest), plus the other clusters, largest first,
+    that still fit one object of the class with it. Thin clusters taller than the class
+    (walls, fences, poles beside the object) are left out."""
+    squashed = np.ascontiguousarray(points[:, :3], dtype=np.float32).copy()
+    squashed[:, 2] *= 0.3  # sparse beams lie far apart vertically: one object, many scan lines
+    labels = cluster_euclidean(squashed, link_m, 1)
+    if labels.max() < 0:
+        return points[:0]
+    counts = np.bincount(labels[labels >= 0])
+    if ground_z_m is not None:
+        for lab in range(len(counts)):
+            if counts[lab] and _wall_or_pole(points[labels == lab], prior, ground_z_m):
+                counts[lab] = 0
+                labels[labels == lab] = -1
+        if counts.max() == 0:
+            return points[:0]
+    order = [int(k) for k in np.argsort(-counts) if counts[k] > 0]
+    main = order[0]
+    if seed_m is not None:
+        d = np.hypot(points[:, 0] - seed_m[0], points[:, 1] - seed_m[1])
+        d[labels < 0] = np.inf
+        near = labels[int(np.argmin(d))]
+        if counts[near] >= max(MIN_CLUSTER_POINTS, 0.2 * counts[main]):
+            main = near
+    keep = labels == main
+    for lab in order[:_MAX_PARTS]:
+        if lab == main:
+            continue
+        trial = keep | (labels == lab)
+        if prior.fits(*_footprint_lw(points[trial]), tolerance_m=0.1):
+            keep = trial
+    return points[keep]
+
+
+def _wall_or_pole(points: np.ndarray, prior: ClassPrior, ground_z_m: float) -> bool:
+    """A cluster at most 0.35 m thick in BEV that rises above the class's height
+    (``ClassPrior.tall_m``): a wall, a fence or a pole, not part of the object."""
+    if len(points) < 3:
+        return False
+    if float(points[:, 2].max()) < ground_z_m + prior.tall_m:
+        return False
+    return _footprint_lw(points)[1] <= 0.35
 
 
 def aligned_to(box: Box, yaw_ref_rad: float) -> Box:
@@ -162,28 +395,61 @@ def aligned_to(box: Box, yaw_ref_rad: float) -> Box:
 
 def refit_box(points: np.ndarray, box: Box, *, ground_mask: np.ndarray | None = None,
               sensor_xy_m: np.ndarray | None = None, margin_m: float = 0.25,
-              keep_size: bool = True) -> Box | None:
-    """Re-fit ``box`` to the non-ground points in it (grown by ``margin_m``): the fitted
-    rectangle keeps the box's heading; with ``keep_size`` the box keeps its size and
-    lines up with the faces the sensor saw. None if too few points."""
+              keep_size: bool = True, prior: ClassPrior | None = None) -> Box | None:
+    """Re-fit ``box`` to the non-ground points in it (grown by ``margin_m``); None if too few.
+
+    The heading turns to the points' rectangle (within 15 degrees of the box's). With
+    ``keep_size`` each axis changes only as far as the points support it: points reaching
+    beyond the box grow it to them (up to the class's largest size with a ``prior``); a box
+    larger than its class allows shrinks to the points (no smaller than the class's short
+    end); otherwise the axis keeps its size and its face on the points' side facing the
+    sensor (without a sensor: the smallest move that keeps the points in). The bottom stays;
+    the top rises to points above it.
+    Without ``keep_size``: the points' rectangle."""
     points = np.asarray(points)
     inside = box.contains(points, margin_m)
     if ground_mask is not None:
         inside &= ~np.asarray(ground_mask, dtype=bool)
-    ground_z = float(box.bottom_center_m[2])
-    inside &= points[:, 2] > ground_z + 0.1
+    bottom_z = float(box.bottom_center_m[2])
+    inside &= points[:, 2] > bottom_z + 0.1
     if np.count_nonzero(inside) < MIN_CLUSTER_POINTS:
         return None
     chosen = np.ascontiguousarray(points[inside, :3], dtype=np.float32)
-    fitted = aligned_to(Box.from_array(fit_box(chosen, ground_z_m=ground_z)), box.yaw_rad)
     if not keep_size:
-        return fitted
-    if sensor_xy_m is None:  # no side known: centre the kept size on the fitted footprint
-        return Box(fitted.center_m * [1, 1, 0] + [0, 0, box.center_m[2]], box.size_lwh_m, fitted.yaw_rad)
-    fitted = Box(fitted.center_m, [*fitted.size_lwh_m[:2], box.size_lwh_m[2]], fitted.yaw_rad)
-    fitted = fitted.with_center([fitted.center_m[0], fitted.center_m[1], box.center_m[2]])
-    # shorter axes grow away from the sensor; longer ones (stray points) shrink about the centre
-    return grow_to_default(fitted, box.size_lwh_m, sensor_xy_m, below=1.0 + 1e-9).with_size(box.size_lwh_m)
+        return aligned_to(Box.from_array(fit_box(chosen, ground_z_m=bottom_z)), box.yaw_rad)
+    yaw = float(fit_box(chosen, ground_z_m=bottom_z, prior_box=box.to_array(), max_yaw_dev_rad=math.radians(15.0))[6])
+    turned = box.with_yaw(yaw)
+    local = (chosen.astype(np.float64) - box.center_m) @ turned.rotation  # points in the box's axes
+    lo, hi = local.min(axis=0), local.max(axis=0)
+    sensor_local = None
+    if sensor_xy_m is not None:
+        sensor_local = (np.array([sensor_xy_m[0], sensor_xy_m[1], box.center_m[2]]) - box.center_m) @ turned.rotation
+    size, centre = box.size_lwh_m.copy(), np.zeros(3)
+    for axis in (0, 1):
+        extent = float(hi[axis] - lo[axis])
+        high = float(prior.high_lwh_m[axis]) if prior is not None else math.inf
+        if extent >= size[axis] + 0.1:  # the points show more than the box: it grows to them
+            size[axis] = min(extent, max(high, size[axis]))
+            centre[axis] = 0.5 * (lo[axis] + hi[axis])
+            continue
+        if size[axis] > high:  # larger than the class allows (e.g. a car box on a cyclist)
+            size[axis] = float(np.clip(extent, prior.low_lwh_m[axis], high))
+        s_half = 0.5 * size[axis]
+        if sensor_local is not None and sensor_local[axis] < lo[axis]:
+            centre[axis] = lo[axis] + s_half  # the face towards the sensor lies on the points
+        elif sensor_local is not None and sensor_local[axis] > hi[axis]:
+            centre[axis] = hi[axis] - s_half
+        else:
+            centre[axis] = float(np.clip(0.0, hi[axis] - s_half, lo[axis] + s_half))
+    top = float(hi[2]) + box.center_m[2]
+    height = max(size[2], top - bottom_z)
+    if prior is not None:
+        height = min(height, max(size[2], float(prior.high_lwh_m[2])))
+    size[2] = height
+    shift = turned.rotation @ np.array([centre[0], centre[1], 0.0])
+    new_centre = box.center_m + shift
+    new_centre[2] = bottom_z + 0.5 * height
+    return Box(new_centre, size, yaw)
 
 
 def snap_to_ground(box: Box, points: np.ndarray, ground_mask: np.ndarray | None,

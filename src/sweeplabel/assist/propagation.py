@@ -1,13 +1,18 @@
-"""Smart propagation of a track to the next frames (world frame, so ego motion is gone).
+"""Propagation of a track to the next frames as single-object tracking (world frame).
 
-Each step predicts the box with the track's motion (constant velocity and turn rate
-from its last boxes before the start, least squares when there are many), re-fits it to
-the points near the prediction (the clusters lying in the predicted box, ``fit_box``
-with the track's size and a yaw window around the prediction), and stops with a flag
-when the fit is poor: too few points, a jump too large, or a low BEV IoU with the
-prediction. A stationary track stays exactly put while its fits agree with it (a fit
-that strays from a stationary track stops the run for a check). The whole run is one
-command (one undo step); the last box of a flagged run carries ``STOP_ATTRIBUTE``."""
+Each step predicts the box with the track's motion (constant velocity and turn rate from
+its last boxes before the start, least squares when there are many; with no motion known
+yet, the last box), searches the points in a region around the prediction that grows with
+the uncertainty (the default margin with a known motion, as far as the class can move in
+the frame gap without), puts the box's bottom on the local ground (a grid ground fit in a
+ring around the box), takes the cluster that best matches the prediction, and fits it
+with the track's size and a yaw window around the prediction, anchored on the faces seen
+from the sensor (L-shape). The fit is accepted when it explains the points (the box holds
+most points around it) and stays near the prediction; otherwise the run stops with a flag:
+too few points, a jump too large, a low BEV IoU with the prediction, or a box that misses
+the points. A stationary track (in a sequence with poses) stays exactly put while its fits
+agree with it. The whole run is one command (one undo step); the last box of a flagged run
+carries ``STOP_ATTRIBUTE``."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from typing import Sequence as Seq
 
 import numpy as np
 
-from ..kernels import cluster_euclidean, fit_box, points_in_boxes
+from ..kernels import GridGroundParams, cluster_euclidean, fit_box, points_in_boxes, segment_ground
 from ..model import Annotation, Box, Change, Command, Frame, Project, Source, angle_diff, new_token
 from ..model.entities import ReviewState
 from .metrics import bev_iou
@@ -44,6 +49,7 @@ class PropagationParams:
     moving_speed_mps: float = 1.5  # faster: the yaw window narrows (cars move along their heading)
     moving_yaw_dev_rad: float = math.radians(4.0)
     yaw_gain: float = 0.5  # share of the fitted yaw change taken per frame
+    min_explained: float = 0.5  # share of the points around the fitted box that it must hold
     keep_margin_m: float = 0.4  # with a known motion, object points lie this close to the prediction (40 % sideways)
 
 
@@ -159,44 +165,119 @@ class PropagationReport:
 
 def refit_box(frame: Frame, predicted: Box, params: PropagationParams = PropagationParams(),
               points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
-              yaw_gain: float = 1.0, keep_margin_m: float | None = None) -> tuple[Box | None, int]:
+              yaw_gain: float = 1.0, keep_margin_m: float | None = None,
+              search_margin_m: float | None = None) -> tuple[Box | None, int]:
+    """``fit_step`` without the explained share: ``(box or None, number of object points used)``."""
+    box, n, _ = fit_step(frame, predicted, params, points, max_yaw_dev_rad, yaw_gain, keep_margin_m, search_margin_m)
+    return box, n
+
+
+def fit_step(frame: Frame, predicted: Box, params: PropagationParams = PropagationParams(),
+             points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
+             yaw_gain: float = 1.0, keep_margin_m: float | None = None,
+             search_margin_m: float | None = None) -> tuple[Box | None, int, float]:
     """Fit the track's box (size of ``predicted`` kept) to the points near the prediction.
 
-    The yaw is searched within ``max_yaw_dev_rad`` of the prediction and moved by
-    ``yaw_gain`` of the way to the fit (one-sided views leave the yaw loose). With
+    The points are searched within ``search_margin_m`` (default ``params.search_margin_m``)
+    of the predicted footprint, above the local ground (a grid ground fit around the box;
+    the box's bottom is put on it) and below the box's top; the object is the cluster that
+    best matches the prediction (most points, nearest), with the clusters lying mostly in a
+    first fit to it (sparse beams split a car into bumper, hood and roof). The yaw is
+    searched within ``max_yaw_dev_rad`` of the prediction and moved by ``yaw_gain`` of the
+    way to the fit; the box is anchored on the faces seen from the sensor (L-shape). With
     ``keep_margin_m`` only the object's points within that margin of the prediction count
     (a good motion model then keeps a touching neighbour out of the fit).
-    Returns ``(box or None, number of object points used)``."""
+    Returns ``(box or None, number of object points used, explained)``: the share of the
+    region's points within 0.5 m of the box that lie in it (+ 0.1 m; low: the box misses
+    part of the object)."""
     origin = frame.T_world_sensor[:3, 3]  # fit_box anchors on the faces seen from the origin
-    pts = points_about(frame, origin, points)
+    margin = params.search_margin_m if search_margin_m is None else float(search_margin_m)
     pred = box_about(predicted, origin)
-    bottom = pred.center_m[2] - pred.size_lwh_m[2] / 2
+    pts = points_about(frame, origin, _sensor_crop(frame, predicted, margin + 4.0, points))
+    pts = _crop_about(pts, pred, margin + 3.0)
+    if len(pts) < params.min_points:
+        return None, len(pts), 0.0
+    bottom = _local_ground_z(pts, pred, max(0.4, 0.12 * margin))  # a longer search: more slope
+    pred = pred.with_center([pred.center_m[0], pred.center_m[1], bottom + 0.5 * pred.size_lwh_m[2]])
     lo, hi = bottom + params.ground_clearance_m, bottom + pred.size_lwh_m[2] + 0.5
     region = Box([pred.center_m[0], pred.center_m[1], 0.5 * (lo + hi)],
                  pred.size_lwh_m[:2].tolist() + [hi - lo], pred.yaw_rad)
-    region = region.with_size(region.size_lwh_m + np.array([2 * params.search_margin_m] * 2 + [0.0]))
+    region = region.with_size(region.size_lwh_m + np.array([2 * margin] * 2 + [0.0]))
     inside = points_in_boxes(pts, region.to_array()[None, :])[0] >= 0
     if int(inside.sum()) < params.min_points:
-        return None, int(inside.sum())
-    idx = _object_cluster(pts, inside, pred, params)
+        return None, int(inside.sum()), 0.0
+    idx = _object_cluster(pts, inside, pred, params, margin)
     if keep_margin_m is not None and len(idx):
         keep = pred.with_size(pred.size_lwh_m + 2.0 * np.array([keep_margin_m, 0.4 * keep_margin_m, keep_margin_m]))
         idx = idx[points_in_boxes(pts[idx], keep.to_array()[None, :])[0] >= 0]
     if len(idx) < params.min_points:
-        return None, len(idx)
-    obj = np.ascontiguousarray(pts[idx])
+        return None, len(idx), 0.0
     dev = params.max_yaw_dev_rad if max_yaw_dev_rad is None else max_yaw_dev_rad
-    fit = fit_box(obj, ground_z_m=float(bottom), prior_box=pred.to_array(), max_yaw_dev_rad=dev)
+    fit = fit_box(np.ascontiguousarray(pts[idx]), ground_z_m=float(bottom), prior_box=pred.to_array(),
+                  max_yaw_dev_rad=dev)
+    if margin > params.search_margin_m + 0.5:  # a wide search: gather the object's other parts around the first fit
+        bottom = _local_ground_z(pts, Box.from_array(fit), max(0.4, 0.12 * margin))  # the ground where it is
+        fit[2] = bottom + 0.5 * fit[5]
+        near = inside & (points_in_boxes(pts, grown(Box.from_array(fit), 0.3).to_array()[None, :])[0] >= 0)
+        if int(near.sum()) >= len(idx):
+            idx = np.flatnonzero(near)
+            fit = fit_box(np.ascontiguousarray(pts[idx]), ground_z_m=float(bottom), prior_box=fit, max_yaw_dev_rad=dev)
+    obj = np.ascontiguousarray(pts[idx])
     if yaw_gain < 1.0:
         prior = pred.with_yaw(pred.yaw_rad + yaw_gain * angle_diff(float(fit[6]), pred.yaw_rad))
+        prior = prior.with_center(fit[:3])
         fit = fit_box(obj, ground_z_m=float(bottom), prior_box=prior.to_array(), max_yaw_dev_rad=0.0)
-    return Box.from_array(fit).translated(origin), len(idx)
+    box = Box.from_array(fit)
+    near = inside & (points_in_boxes(pts, grown(box, 0.5).to_array()[None, :])[0] >= 0)
+    held = near & (points_in_boxes(pts, grown(box, 0.1).to_array()[None, :])[0] >= 0)
+    explained = float(held.sum()) / max(int(near.sum()), 1)
+    return box.translated(origin), len(idx), explained
 
 
-def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: PropagationParams) -> np.ndarray:
+def _sensor_crop(frame: Frame, box_world: Box, margin_m: float, points: np.ndarray | None) -> np.ndarray:
+    """The sensor-frame points within the box's half diagonal + ``margin_m`` of its centre
+    (cut before the world transform: a sweep has 100k+ points, the box a few hundred)."""
+    pts = frame.load_points() if points is None else points
+    T = frame.T_world_sensor
+    c = T[:3, :3].T @ (box_world.center_m - T[:3, 3])
+    r = 0.5 * float(np.linalg.norm(box_world.size_lwh_m)) + margin_m
+    d2 = (pts[:, 0] - np.float32(c[0])) ** 2 + (pts[:, 1] - np.float32(c[1])) ** 2 + \
+        (0.25 * (pts[:, 2] - np.float32(c[2]))) ** 2  # z counts little: a tilted sensor
+    return pts[d2 <= np.float32(r * r)]
+
+
+def _crop_about(pts: np.ndarray, pred: Box, margin_m: float) -> np.ndarray:
+    """The points within the box's half diagonal + ``margin_m`` (BEV) of its centre."""
+    r = 0.5 * float(np.hypot(*pred.size_lwh_m[:2])) + margin_m
+    d2 = (pts[:, 0] - pred.center_m[0]) ** 2 + (pts[:, 1] - pred.center_m[1]) ** 2
+    return np.ascontiguousarray(pts[d2 <= r * r])
+
+
+def _local_ground_z(pts: np.ndarray, pred: Box, max_step_m: float = 0.4) -> float:
+    """The ground under the box: the median of a grid ground fit's points in a 1.5 m ring
+    around the box's footprint (under the box the ground is hidden or the object's own
+    bottom); the box's own bottom where too little ground is seen or it steps by more than
+    ``max_step_m`` (a wall, a roof or a kerb, not the road)."""
+    own = float(pred.center_m[2] - 0.5 * pred.size_lwh_m[2])
+    ground = segment_ground(pts, method="grid", params=GridGroundParams(cell_m=1.0, above_min_m=0.2))
+    flat = [pred.center_m[0], pred.center_m[1], own]
+    ring = Box(flat, pred.size_lwh_m[:2].tolist() + [1e3], pred.yaw_rad)
+    outer = points_in_boxes(pts, ring.with_size(ring.size_lwh_m + [3.0, 3.0, 0.0]).to_array()[None, :])[0] >= 0
+    under = points_in_boxes(pts, ring.with_size(ring.size_lwh_m + [0.4, 0.4, 0.0]).to_array()[None, :])[0] >= 0
+    near = ground & outer & ~under
+    if int(near.sum()) < 5:
+        return own
+    z = float(np.median(pts[near, 2]))
+    return z if abs(z - own) < max_step_m else own
+
+
+def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: PropagationParams,
+                    margin_m: float | None = None) -> np.ndarray:
     """Indices of the object's points among the region's: the cluster with most points in
     the predicted box, plus every cluster lying mostly inside it (sparse beams split a car
-    into bumper, hood and roof clusters)."""
+    into bumper, hood and roof clusters). With a search wider than the default (motion not
+    yet known) and no cluster in the predicted box, the cluster of the track's size with
+    most points, nearest the prediction."""
     squashed = pts.copy()
     squashed[:, 2] *= params.z_squash
     labels = cluster_euclidean(squashed, params.cluster_radius_m, 1, mask=inside)
@@ -206,12 +287,38 @@ def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: Prop
     n = int(labels.max()) + 1
     hits = np.bincount(labels[near & (labels >= 0)], minlength=n)
     sizes = np.bincount(labels[labels >= 0], minlength=n)
-    if hits.max() == 0:
-        return np.zeros(0, dtype=np.int64)
+    if hits.max() == 0 or (margin_m is not None and margin_m > params.search_margin_m + 0.5):
+        best = _best_matching_cluster(pts, labels, n, pred, margin_m or params.search_margin_m)
+        if best is None:
+            return np.zeros(0, dtype=np.int64)
+        if hits.max() == 0 or hits[best] < hits.max():
+            return np.flatnonzero(labels == best)
     keep = hits >= 0.5 * sizes
     keep[int(np.argmax(hits))] = True
     keep &= hits > 0
     return np.flatnonzero((labels >= 0) & keep[np.maximum(labels, 0)])
+
+
+def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Box, margin_m: float) -> int | None:
+    """The cluster no larger than the track (+ 0.6 m) scoring most points / (1 + (d / margin)^2)
+    x shape^2: d its centroid's BEV distance to the prediction, shape (0..2) how much of the
+    track's length and width its extent covers (a sweep shows at least one whole side of a
+    car; a bush or a pole beside the old position shows less)."""
+    best, best_score = None, 0.0
+    limit = pred.size_lwh_m[:2] + 0.6
+    for lab in range(n):
+        member = pts[labels == lab]
+        if len(member) < 3:
+            continue
+        ext = np.ptp(member[:, :2] @ pred.rotation[:2, :2], axis=0)  # extent along the box's axes
+        if ext[0] > limit[0] + 0.5 or ext[1] > limit[0] + 0.5 or min(ext) > limit[1] + 0.5:
+            continue
+        d = float(np.hypot(*(member[:, :2].mean(axis=0) - pred.center_m[:2])))
+        shape = min(1.0, ext[0] / pred.size_lwh_m[0]) + min(1.0, ext[1] / pred.size_lwh_m[1])
+        score = len(member) / (1.0 + (d / max(margin_m, 0.1)) ** 2) * shape ** 2
+        if score > best_score:
+            best, best_score = lab, score
+    return best
 
 
 def _snap_tolerance_m(box: Box, stationary: bool) -> float:
@@ -233,10 +340,17 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     history = [a for a in project.annotations_of_track(track_token)
                if a.frame_index <= start_frame and (a.source != Source.INTERPOLATED or a is start)]
     history = history[-params.history:]
-    motion = estimate_motion([frames[a.frame_index].timestamp_s for a in history], [a.box for a in history])
+    motion = _level(estimate_motion([frames[a.frame_index].timestamp_s for a in history], [a.box for a in history]))
     stationary = motion.known and motion.speed_mps < params.stationary_speed_mps
     if stationary:
         motion = Motion(np.zeros(3), 0.0, True)
+    # without poses (world = each sensor frame) a parked car moves with the ego: nothing is held still
+    posed = any(float(np.abs(fr.T_world_sensor - np.eye(4)).max()) > 1e-9 for fr in frames)
+    if not posed:
+        stationary = False
+        if motion.known and motion.speed_mps < params.stationary_speed_mps:
+            motion = Motion(np.zeros(3), 0.0, False)
+    max_speed = class_max_speed_mps(project.track(track_token).category)
     steps: list[StepFit] = []
     box, t_box = start.box, frames[start_frame].timestamp_s  # last measured box and its time
     kept_run = 0
@@ -252,17 +366,26 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         t_f = frames[f].timestamp_s
         pred = motion.predict(box, t_f - t_box)
         moving = motion.known and motion.speed_mps > params.moving_speed_mps
-        fitted, n = refit_box(frames[f], pred, params, max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
-                              yaw_gain=params.yaw_gain, keep_margin_m=params.keep_margin_m if motion.known else None)
+        margin = search_margin_m(motion, stationary, t_f - t_box, max_speed, params)
+        fitted, n, explained = fit_step(frames[f], pred, params,
+                                        max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
+                                        yaw_gain=params.yaw_gain,
+                                        keep_margin_m=params.keep_margin_m if motion.known else None,
+                                        search_margin_m=margin)
         if fitted is None:
             steps.append(StepFit(f, pred, None, n, math.nan, 0.0, "too_few_points"))
             reason, stop_frame = f"too few points ({n} < {params.min_points})", f
             break
         jump = float(np.linalg.norm(fitted.center_m[:2] - pred.center_m[:2]))
         iou = bev_iou(fitted, pred)
-        if jump > params.max_jump_m or iou < params.min_bev_iou:
+        if explained < params.min_explained:
             steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
-            what = f"jump {jump:.2f} m > {params.max_jump_m} m" if jump > params.max_jump_m \
+            reason, stop_frame = f"the box holds {explained:.0%} of the points around it", f
+            break
+        max_jump = max(params.max_jump_m, margin + 0.5)
+        if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5):
+            steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
+            what = f"jump {jump:.2f} m > {max_jump:.1f} m" if jump > max_jump \
                 else f"IoU with prediction {iou:.2f} < {params.min_bev_iou}"
             reason, stop_frame = what, f
             break
@@ -270,7 +393,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             steps.append(StepFit(f, pred, None, n, jump, iou, "moved"))
             reason, stop_frame = f"a stationary object moved {jump:.2f} m (check the fit)", f
             break
-        if (stationary or not motion.known) and jump <= _snap_tolerance_m(pred, stationary):
+        if posed and (stationary or not motion.known) and jump <= _snap_tolerance_m(pred, stationary):
             new_box, status = pred, "kept"
         else:
             new_box, status = fitted, "fitted"
@@ -280,11 +403,43 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             if not stationary and kept_run >= 3:
                 stationary, motion = True, Motion(np.zeros(3), 0.0, True)
             continue
-        motion = _updated_motion(motion, box, new_box, t_f - t_box, params)
+        motion = _level(_updated_motion(motion, box, new_box, t_f - t_box, params))
         stationary, kept_run = False, 0
         box, t_box = new_box, t_f
     command = _command(project, track_token, start, steps, reason)
     return PropagationReport(track_token, start_frame, steps, reason, stop_frame, command)
+
+
+# fastest plausible speed of a class in a street scene (m/s): bounds the search while the motion is unknown
+_MAX_SPEED_MPS = {"human": 3.0, "vehicle.bicycle": 8.0, "vehicle.cyclist": 8.0, "vehicle.motorcycle": 15.0,
+                  "vehicle": 15.0, "animal": 5.0}
+
+
+def class_max_speed_mps(category: str) -> float:
+    """The longest matching prefix of ``category`` in the speed table (2 m/s for objects)."""
+    best = ""
+    for prefix in _MAX_SPEED_MPS:
+        if category.startswith(prefix) and len(prefix) > len(best):
+            best = prefix
+    return _MAX_SPEED_MPS.get(best, 2.0)
+
+
+def search_margin_m(motion: Motion, stationary: bool, dt_s: float, max_speed_mps: float,
+                    params: PropagationParams) -> float:
+    """How far from the predicted footprint the object's points are searched: the default
+    with a known motion (plus a share of the distance it covers: speed changes), else as
+    far as the class can move in ``dt_s``."""
+    if stationary:
+        return params.search_margin_m
+    if motion.known:
+        return params.search_margin_m + 0.2 * motion.speed_mps * abs(dt_s)
+    return max(params.search_margin_m, min(8.0, max_speed_mps * abs(dt_s)))
+
+
+def _level(motion: Motion) -> Motion:
+    """The motion without its vertical part: each step puts the box on the local ground, and
+    a climb extrapolated from two fits carries their height errors on."""
+    return Motion(motion.velocity_mps * [1.0, 1.0, 0.0], motion.yaw_rate_radps, motion.known)
 
 
 def _updated_motion(motion: Motion, prev: Box, new: Box, dt_s: float, params: PropagationParams) -> Motion:

@@ -26,7 +26,17 @@ class Category:
     nuscenes_category: str
     attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     rigid: bool = True
+    size_spread_lwh_m: tuple[float, float, float] | None = None  # one-sigma spread of the class's sizes
+    size_source: str = ""  # where default_size_lwh_m comes from (see the schema's size_sources)
     av2_categories: tuple[str, ...] = ()  # Argoverse 2 categories imported as this one (first: export)
+
+    def size_range_lwh_m(self, spreads: float = 2.5) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """(low, high) sizes still typical of the class: the default +- ``spreads`` spreads
+        (+- 30 % of the default where the schema gives no spread)."""
+        mean = self.default_size_lwh_m
+        spread = self.size_spread_lwh_m or tuple(0.3 * m / spreads for m in mean)
+        return (tuple(max(0.05, m - spreads * s) for m, s in zip(mean, spread)),
+                tuple(m + spreads * s for m, s in zip(mean, spread)))
 
     @property
     def color_rgb(self) -> tuple[float, float, float]:
@@ -120,6 +130,9 @@ class LabelSchema:
                     nuscenes_category=c.get("nuscenes_category", c["name"]),
                     attributes={k: tuple(v) for k, v in c.get("attributes", {}).items()},
                     rigid=bool(c.get("rigid", True)),
+                    size_spread_lwh_m=(tuple(float(v) for v in c["size_spread_lwh_m"])  # type: ignore[arg-type]
+                                       if c.get("size_spread_lwh_m") is not None else None),
+                    size_source=str(c.get("size_source", "")),
                     av2_categories=tuple(str(v) for v in c.get("av2_categories", ())),
                 )
                 for c in data["categories"]
@@ -150,6 +163,8 @@ class LabelSchema:
                     "nuscenes_category": c.nuscenes_category,
                     "attributes": {k: list(v) for k, v in c.attributes.items()},
                     "rigid": c.rigid,
+                    **({"size_spread_lwh_m": list(c.size_spread_lwh_m)} if c.size_spread_lwh_m else {}),
+                    **({"size_source": c.size_source} if c.size_source else {}),
                     **({"av2_categories": list(c.av2_categories)} if c.av2_categories else {}),
                 }
                 for c in self.categories
