@@ -332,6 +332,10 @@ class AssistController(QObject):
         if not self._execute(cmd.text, [cmd]):
             self.preannotation_done.emit("failed")
             return
+        if self.window.store is not None:  # what was proposed: deleted ones teach "Re-score from this project"
+            from sweeplabel.assist.project_scorer import CANDIDATES_META_KEY, candidate_log
+
+            self.window.store.set_meta(CANDIDATES_META_KEY, candidate_log(cmd, auto))
         boxes = sum(len(t.boxes) for t in auto)
         self._say(f"Pre-annotation: {len(auto)} tracks, {boxes} auto boxes — accept, fix or delete them "
                   "(Undo removes them all)")

@@ -25,6 +25,7 @@ from .editor import TOOLS, EditorController
 from .frame_loader import FrameLoader
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.subviews import SubViews
+from .panels.score_filter import ScoreFilterPanel
 from .review import ReviewMode, review_slots
 from .render_view import RenderView
 from .shortcuts_dialog import ShortcutsDialog
@@ -376,6 +377,9 @@ class MainWindow(QMainWindow):
         self._dock("Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
         self.subviews_dock = self._dock("Box views", self.subviews, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.score_filter = ScoreFilterPanel(self.store, self)  # hides auto boxes under a score (per project)
+        self.scene.annotation_filter = self.score_filter.keep
+        self._dock("Auto score", self.score_filter, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.resizeDocks([self.subviews_dock], [320], Qt.Orientation.Vertical)
 
     def _connect(self) -> None:
@@ -403,6 +407,7 @@ class MainWindow(QMainWindow):
         self.display_bar.finished.connect(self.view.setFocus)
         self.properties.finished.connect(self.view.setFocus)
         self.display_bar.category_changed.connect(lambda name: setattr(self.editor, "category", name))
+        self.score_filter.threshold_changed.connect(self._on_model_changed)
 
     def _disconnect(self) -> None:
         for name in _MODEL_SIGNALS:
