@@ -1,5 +1,5 @@
-"""Box overlap (bird's-eye-view and 3D IoU of yaw-rotated boxes) and detection /
-tracking quality against ground truth (precision, recall, mean IoU, id switches)."""
+"""Detection / tracking quality against ground truth (precision, recall, mean IoU, id switches).
+The box overlap lives in ``assist.iou`` (re-exported here for the callers)."""
 
 from __future__ import annotations
 
@@ -10,85 +10,9 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..model import Box
+from .iou import bev_intersection_m2, bev_iou, bev_iou_matrix, iou_3d
 
-
-def _footprint(box: Box) -> np.ndarray:
-    """(4, 2) BEV corners, counter-clockwise (``Box.corners`` lists them clockwise)."""
-    return box.corners()[3::-1, :2]
-
-
-def _clip(subject: list[np.ndarray], a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-    """Sutherland-Hodgman: keep the part of ``subject`` left of the directed edge a->b."""
-    def side(p: np.ndarray) -> float:
-        return float((b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]))
-
-    out: list[np.ndarray] = []
-    n = len(subject)
-    for i in range(n):
-        p, q = subject[i], subject[(i + 1) % n]
-        sp, sq = side(p), side(q)
-        if sp >= 0:
-            out.append(p)
-        if (sp >= 0) != (sq >= 0):
-            t = sp / (sp - sq)
-            out.append(p + t * (q - p))
-    return out
-
-
-def _area(poly: list[np.ndarray]) -> float:
-    if len(poly) < 3:
-        return 0.0
-    xy = np.asarray(poly)
-    x, y = xy[:, 0], xy[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
-
-
-def bev_intersection_m2(a: Box, b: Box) -> float:
-    """Area of the overlap of the two footprints (square metres)."""
-    if np.linalg.norm(a.center_m[:2] - b.center_m[:2]) > 0.5 * (
-            np.linalg.norm(a.size_lwh_m[:2]) + np.linalg.norm(b.size_lwh_m[:2])):
-        return 0.0
-    poly = list(_footprint(a))
-    clip = _footprint(b)
-    for i in range(4):
-        poly = _clip(poly, clip[i], clip[(i + 1) % 4])
-        if not poly:
-            return 0.0
-    return _area(poly)
-
-
-def bev_iou(a: Box, b: Box) -> float:
-    """Intersection over union of the footprints (0..1)."""
-    inter = bev_intersection_m2(a, b)
-    union = a.size_lwh_m[0] * a.size_lwh_m[1] + b.size_lwh_m[0] * b.size_lwh_m[1] - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def iou_3d(a: Box, b: Box) -> float:
-    """Intersection over union of the volumes (upright boxes, 0..1)."""
-    inter_bev = bev_intersection_m2(a, b)
-    if inter_bev <= 0:
-        return 0.0
-    lo = max(a.center_m[2] - a.size_lwh_m[2] / 2, b.center_m[2] - b.size_lwh_m[2] / 2)
-    hi = min(a.center_m[2] + a.size_lwh_m[2] / 2, b.center_m[2] + b.size_lwh_m[2] / 2)
-    inter = inter_bev * max(0.0, hi - lo)
-    union = a.volume_m3 + b.volume_m3 - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def bev_iou_matrix(boxes_a: Sequence[Box], boxes_b: Sequence[Box]) -> np.ndarray:
-    """(len(a), len(b)) BEV IoU; pairs whose circumscribed circles miss are 0 without clipping."""
-    out = np.zeros((len(boxes_a), len(boxes_b)))
-    if not len(boxes_a) or not len(boxes_b):
-        return out
-    ca = np.array([b.center_m[:2] for b in boxes_a])
-    cb = np.array([b.center_m[:2] for b in boxes_b])
-    ra = np.array([0.5 * np.linalg.norm(b.size_lwh_m[:2]) for b in boxes_a])
-    rb = np.array([0.5 * np.linalg.norm(b.size_lwh_m[:2]) for b in boxes_b])
-    dist = np.linalg.norm(ca[:, None, :] - cb[None, :, :], axis=2)
-    for i, j in zip(*np.nonzero(dist <= ra[:, None] + rb[None, :])):
-        out[i, j] = bev_iou(boxes_a[i], boxes_b[j])
-    return out
+__all__ = ["EvalResult", "LabeledBox", "bev_intersection_m2", "bev_iou", "bev_iou_matrix", "evaluate", "iou_3d"]
 
 
 # -- sequence evaluation ----------------------------------------------------------------

@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Modules in this package that add sub-commands: each has ``add_parsers(sub)``,
 # registering parsers whose ``func`` takes the parsed args and returns an exit code.
-_SUBCOMMAND_MODULES: tuple[str, ...] = ("formats", "kernels", "qa", "assist")
+_SUBCOMMAND_MODULES: tuple[str, ...] = ("formats", "kernels", "qa", "assist", "evaluate")
 
 
 def _positive_int(text: str) -> int:

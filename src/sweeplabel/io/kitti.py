@@ -233,17 +233,25 @@ def alpha_of(location_m: tuple, rotation_y_rad: float) -> float:
     return (a + math.pi) % (2 * math.pi) - math.pi
 
 
+def project_to_image(points_velo_m: np.ndarray, calib: KittiCalib) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates in image 2 (``P2 . R0_rect . Tr_velo_to_cam``) of (N, 3) velodyne
+    points and their depth along the camera axis (metres; <= 0 is behind the camera)."""
+    pts = np.asarray(points_velo_m, dtype=np.float64).reshape(-1, 3)
+    cam = pts @ calib.T_cam_velo[:3, :3].T + calib.T_cam_velo[:3, 3]
+    uvw = np.c_[cam, np.ones(len(cam))] @ calib.P2.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        uv = uvw[:, :2] / uvw[:, 2:3]
+    return uv, cam[:, 2]
+
+
 def project_bbox(box_velo: Box, calib: KittiCalib,
                  image_size_wh: tuple[int, int] = IMAGE_SIZE_WH) -> tuple[tuple, float]:
     """2D box of the 3D box's corners in image 2, clipped to the image, and the
     truncation (fraction of the unclipped 2D box outside the image)."""
-    corners = box_velo.corners()
-    cam = corners @ calib.T_cam_velo[:3, :3].T + calib.T_cam_velo[:3, 3]
-    cam = cam[cam[:, 2] > 0.1]
-    if len(cam) == 0:
+    uv, depth = project_to_image(box_velo.corners(), calib)
+    uv = uv[depth > 0.1]
+    if len(uv) == 0:
         return (0.0, 0.0, 0.0, 0.0), 1.0
-    uvw = np.c_[cam, np.ones(len(cam))] @ calib.P2.T
-    uv = uvw[:, :2] / uvw[:, 2:3]
     x0, y0 = uv.min(axis=0)
     x1, y1 = uv.max(axis=0)
     W, H = image_size_wh

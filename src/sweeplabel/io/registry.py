@@ -74,6 +74,7 @@ _BUILTIN_MODULES = (
     "sweeplabel.io.las",
     "sweeplabel.io.ply_bin",
     "sweeplabel.io.labels_json",
+    "sweeplabel.io.av2",
 )
 _loaded = False
 

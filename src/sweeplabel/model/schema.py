@@ -26,6 +26,7 @@ class Category:
     nuscenes_category: str
     attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     rigid: bool = True
+    av2_categories: tuple[str, ...] = ()  # Argoverse 2 categories imported as this one (first: export)
 
     @property
     def color_rgb(self) -> tuple[float, float, float]:
@@ -66,6 +67,13 @@ class LabelSchema:
         """The first category whose KITTI type matches (schema order decides)."""
         for c in self.categories:
             if c.kitti_type.lower() == kitti_type.lower():
+                return c
+        return None
+
+    def category_for_av2(self, av2_category: str) -> Category | None:
+        """The first category listing this Argoverse 2 category (e.g. ``REGULAR_VEHICLE``)."""
+        for c in self.categories:
+            if av2_category in c.av2_categories:
                 return c
         return None
 
@@ -112,6 +120,7 @@ class LabelSchema:
                     nuscenes_category=c.get("nuscenes_category", c["name"]),
                     attributes={k: tuple(v) for k, v in c.get("attributes", {}).items()},
                     rigid=bool(c.get("rigid", True)),
+                    av2_categories=tuple(str(v) for v in c.get("av2_categories", ())),
                 )
                 for c in data["categories"]
             )
@@ -141,6 +150,7 @@ class LabelSchema:
                     "nuscenes_category": c.nuscenes_category,
                     "attributes": {k: list(v) for k, v in c.attributes.items()},
                     "rigid": c.rigid,
+                    **({"av2_categories": list(c.av2_categories)} if c.av2_categories else {}),
                 }
                 for c in self.categories
             ],
