@@ -1,112 +1,107 @@
-"""Scored pre-annotation on the real recordings (then synthetic): per class group, matching
-per frame at BEV IoU 0.5 (Hungarian); truth boxes with fewer than 5 points are ignore
-regions; for KITTI only the camera's field of view counts (auto boxes outside it are
-dropped, KITTI labels nothing there). False auto boxes per frame, seconds per sweep.
+"""Scored pre-annotation on the real recordings, through the evaluation protocol
+(``sweeplabel.assist.evaluate``: Hungarian matching per frame at BEV IoU 0.5 per class
+group; truth under 5 points and KITTI DontCare are ignore regions; KITTI counts only the
+camera's view), at several score thresholds: recall / precision per group, false auto
+boxes per frame (all groups), seconds per sweep.
 
-Usage: python benchmarks/bench_scorer.py [--rules] [--min-score S] [--sets kitti_tracking kitti_object ...]"""
+Usage: python benchmarks/bench_scorer.py [--model M] [--sets kitti-tracking kitti-object ...]
+       [--thresholds 0.5 0.7 ...] [--rules]"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_assist import DATA, in_camera_view, machine, point_counts  # noqa: E402
+from bench_assist import DATA, REAL_SETS, machine  # noqa: E402
 
-from sweeplabel.assist.metrics import LabeledBox, evaluate  # noqa: E402
-from sweeplabel.assist.preannotate import PreannotateParams, preannotate_sequence  # noqa: E402
-from sweeplabel.assist.scorer import group_of  # noqa: E402
+from sweeplabel.assist.eval_input import prepare  # noqa: E402
+from sweeplabel.assist.evaluate import evaluate_frames  # noqa: E402
+from sweeplabel.assist.preannotate import PreannotateParams, preannotate_sequence, preannotation_command  # noqa: E402
+from sweeplabel.assist.scorer import DEFAULT_MIN_SCORE  # noqa: E402
 from sweeplabel.io import read_sequence  # noqa: E402
+from sweeplabel.model import Project  # noqa: E402
 
-SETS = {
-    "kitti_tracking": ("KITTI tracking 0000, 8 frames (camera view)", "kitti_tracking_0000", True),
-    "kitti_object": ("KITTI object 000000-000002, independent frames (camera view)", "kitti_object", True),
-    "av2": ("Argoverse 2 sensor sample, 2 sweeps (360 deg)", "av2_sensor_sample", False),
-    "sustech": ("SUSTechPOINTS, 3 scans (labels not exhaustive)", "sustech_points_example", False),
-    "nuscenes": ("nuScenes LIDAR_TOP keyframe, 1 sweep", "nuscenes_mmdet3d_demo", False),
-}
-GROUPS = ("vehicle", "pedestrian", "cyclist")
+GROUPS = ("vehicles", "pedestrians", "cyclists")
 
 
-def truth_of(loaded, min_points: int = 5):
-    counts = point_counts(loaded)
-    cat = {t.token: t.category for t in loaded.tracks}
-    truth, ignore = defaultdict(list), defaultdict(list)
-    for a in loaded.annotations:
-        g = group_of(cat[a.track_token])
-        if g == "background":
-            continue
-        (truth if counts[a.token] >= min_points else ignore)[a.frame_index].append(LabeledBox(a.track_token, a.box, g))
-    return truth, ignore
+def evaluate_tracks(loaded, auto):
+    project = Project(loaded.sequence)
+    project.execute(preannotation_command(project, auto))
+    data = prepare(loaded.sequence.frames, project.annotations.values(), project.tracks, loaded.annotations,
+                   {t.token: t for t in loaded.tracks})
+    return evaluate_frames(data.predicted, data.truth, project.schema, notes=data.notes)
 
 
-def scores(loaded, auto, camera: bool, min_iou: float = 0.5):
-    truth, ignore = truth_of(loaded)
-    if camera:
-        auto = in_camera_view(loaded, auto)
-    pred = defaultdict(list)
-    for k, t in enumerate(auto):
-        for f, b in t.boxes.items():
-            pred[f].append(LabeledBox(str(k), b, group_of(t.category)))
-    out = {}
-    for g in GROUPS:
-        sel = lambda d: {f: [x for x in v if x.category == g] for f, v in d.items()}  # noqa: E731
-        out[g] = evaluate(sel(pred), sel(truth), min_iou, sel(ignore))
-    # false boxes of any group: predictions matching no truth box of any group
-    every = evaluate(pred, truth, min_iou, ignore)
-    frames = len(loaded.sequence)
-    return out, every.false_positives / max(frames, 1)
+def synthetic_set(seed: int, beams: int, frames: int, tmp: Path, realistic: bool) -> tuple[Path, str]:
+    """A held-out generated sequence (seeds 100-111 train the shipped model)."""
+    from sweeplabel.io.synthetic import LidarConfig, generate_sequence
+    from sweeplabel.io.synthetic.clutter import realistic_lidar, realistic_scene
+
+    lidar = LidarConfig(beams=beams)
+    kw = {"lidar": realistic_lidar(lidar), "scene": realistic_scene()} if realistic else {"lidar": lidar}
+    folder = generate_sequence(tmp / f"syn-{seed}-{beams}-{realistic}", frames=frames, seed=seed, **kw)
+    kind = "realistic street" if realistic else "plain street (the generator's default)"
+    return folder, f"synthetic {kind}, seed {seed}, {beams} beams, {frames} frames (360-degree truth)"
 
 
-def run_set(key: str, params: PreannotateParams, sweep: list[float] | None = None) -> None:
-    title, folder, camera = SETS[key]
-    path = DATA / folder
+def run_set(key: str, params: PreannotateParams, thresholds: list[float],
+            synthetic: tuple[Path, str] | None = None) -> dict | None:
+    if synthetic is not None:
+        path, title = synthetic
+    else:
+        folder, title = REAL_SETS[key]
+        path = DATA / folder
     if not path.exists():
         print(f"\n{title}: not found at {path}: skipped")
-        return
-    try:
-        loaded = read_sequence(path)
-    except Exception as exc:  # noqa: BLE001 - a set this branch cannot read yet (AV2)
-        print(f"\n{title}: cannot read ({type(exc).__name__}: {exc}): skipped")
-        return
+        return None
+    loaded = read_sequence(path)
     start = time.perf_counter()
     auto = preannotate_sequence(loaded.sequence, params)
     seconds = (time.perf_counter() - start) / len(loaded.sequence)
-    groups, fp_per_frame = scores(loaded, auto, camera)
-    print(f"\n{title}: {seconds:.2f} s/sweep, {fp_per_frame:.1f} false auto boxes/frame")
-    print("  group        truth  recall  precision  mean BEV IoU")
-    for g, r in groups.items():
-        n = r.true_positives + r.false_negatives
-        print(f"  {g:<11} {n:6d}  {r.recall:6.2f}  {r.precision:9.2f}  {r.mean_bev_iou:8.2f}")
-    if sweep and auto and auto[0].score is not None:
-        print("  by threshold: " + "  ".join(f"{g[:3]} R/P" for g in GROUPS) + "  false/frame")
-        for thr in sweep:
-            kept = [t for t in auto if t.score >= thr]
-            gr, fpf = scores(loaded, kept, camera)
-            cells = "  ".join(f"{gr[g].recall:.2f}/{gr[g].precision:.2f}" for g in GROUPS)
-            print(f"  >= {thr:.2f}     {cells}  {fpf:5.1f}")
+    n = len(loaded.sequence)
+    print(f"\n{title}: {seconds:.2f} s/sweep")
+    ev = evaluate_tracks(loaded, auto)
+    truth = "  ".join(f"{g} {ev.result(g, 'bev').num_truth}" for g in GROUPS)
+    ap = "  ".join(f"{g} {ev.result(g, 'bev').average_precision:.2f}" for g in GROUPS)
+    print(f"  truth boxes: {truth}; AP (BEV 0.5): {ap}")
+    print("  score >=   " + "  ".join(f"{g[:4]} R / P " for g in GROUPS) + "  false/frame")
+    out = {}
+    for thr in thresholds if auto and auto[0].score is not None else [0.0]:
+        ev = evaluate_tracks(loaded, [t for t in auto if t.score is None or t.score >= thr])
+        res = {g: ev.result(g, "bev") for g in GROUPS}
+        fp = sum(r.false_positives for r in res.values()) / n
+        print(f"  {thr:8.2f}   " + "  ".join(f"{res[g].recall:.2f} / {res[g].precision:.2f}" for g in GROUPS)
+              + f"  {fp:8.1f}")
+        out[thr] = {g: (res[g].recall, res[g].precision) for g in GROUPS} | {"false_per_frame": fp}
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rules", action="store_true", help="the old size rules (no scorer)")
-    ap.add_argument("--min-score", type=float, default=None)
+    ap.add_argument("--rules", action="store_true", help="the size rules of before (no scorer)")
     ap.add_argument("--model", default=None, help="a scorer model file (default: the shipped one)")
-    ap.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
-    ap.add_argument("--sweep", type=float, nargs="*", default=None,
-                    help="also report each score threshold (run with a low --min-score)")
+    ap.add_argument("--sets", nargs="*", default=list(REAL_SETS), choices=list(REAL_SETS))
+    ap.add_argument("--thresholds", type=float, nargs="+", default=[0.3, DEFAULT_MIN_SCORE, 0.7, 0.8, 0.9])
+    ap.add_argument("--synthetic", type=int, nargs="*", default=[], metavar="SEED",
+                    help="also held-out generated sequences (realistic and plain street), e.g. 200")
+    ap.add_argument("--frames", type=int, default=10, help="frames of each synthetic sequence")
     args = ap.parse_args()
-    params = PreannotateParams(use_scorer=not args.rules, scorer_path=args.model)
-    if args.min_score is not None:
-        params = PreannotateParams(use_scorer=not args.rules, scorer_path=args.model, min_score=args.min_score)
-    print(f"bench_scorer on {machine()}; {'size rules' if args.rules else 'scorer'}, min score {params.min_score}")
+    params = PreannotateParams(use_scorer=not args.rules, scorer_path=args.model, min_score=min(args.thresholds))
+    print(f"bench_scorer on {machine()}; {'size rules' if args.rules else 'scorer ' + (args.model or 'shipped')}; "
+          f"default threshold {DEFAULT_MIN_SCORE}")
     for key in args.sets:
-        run_set(key, params, args.sweep)
+        run_set(key, params, sorted(args.thresholds))
+    if args.synthetic:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            for realistic in (True, False):
+                for seed in args.synthetic:
+                    run_set("", params, sorted(args.thresholds),
+                            synthetic_set(seed, 64, args.frames, Path(tmp), realistic))
 
 
 if __name__ == "__main__":

@@ -112,8 +112,10 @@ def vehicle_class(seen_lwh_m: np.ndarray) -> str:
     longer, shorter, h = float(max(seen_lwh_m[:2])), float(min(seen_lwh_m[:2])), float(seen_lwh_m[2])
     best, best_ll = "vehicle.car", -math.inf
     for cat, ((ml, sl), (mw, sw), (mh, sh), prior) in VEHICLE_SIZES.items():
-        ll = prior - 0.5 * ((h - mh) / sh) ** 2 - 0.5 * (max(0.0, longer - ml) / sl) ** 2 \
-            - 0.5 * (max(0.0, shorter - mw) / sw) ** 2
+        # the height is the steadiest cue; a cluster may be longer than its object (two parked
+        # cars nose to tail), so the length weighs with a broad spread (at least 2 m)
+        ll = prior - 0.5 * ((h - mh) / sh) ** 2 - 0.5 * (max(0.0, longer - ml) / max(sl, 2.0)) ** 2 \
+            - 0.5 * (max(0.0, shorter - mw) / (2 * sw)) ** 2
         if ll > best_ll:
             best, best_ll = cat, ll
     return best
