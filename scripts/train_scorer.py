@@ -24,7 +24,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path,
                     default=Path(__file__).resolve().parents[1] / "src" / "sweeplabel" / "resources" / "scorer_model.txt")
     ap.add_argument("--quick", action="store_true", help="two short sequences (a smoke test)")
-    ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=120)
     ap.add_argument("--rows", type=Path, default=None,
                     help="an .npz of training rows: read if it exists (no pickle), else written after generating")
     args = ap.parse_args()

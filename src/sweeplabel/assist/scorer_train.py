@@ -23,7 +23,7 @@ from .tracker import Detection
 
 # LightGBM settings of the shipped model (deterministic: the same rows give the same file)
 TRAIN_PARAMS: dict = {
-    "objective": "multiclass", "num_class": len(GROUPS), "learning_rate": 0.05, "num_leaves": 31,
+    "objective": "multiclass", "num_class": len(GROUPS), "learning_rate": 0.1, "num_leaves": 15,
     "min_data_in_leaf": 20, "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1,
     "lambda_l2": 1.0, "seed": 7, "deterministic": True, "force_col_wise": True, "num_threads": 1,
     "verbose": -1,

@@ -16,7 +16,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--synthetic", action="store_true", help="train on generated scenes (the shipped model's recipe)")
     p.add_argument("--rescore", action="store_true",
                    help="then re-score each project's remaining auto boxes with the new model (one undo step)")
-    p.add_argument("--rounds", type=int, default=None, help="boosting rounds (default 300; 100 for projects)")
+    p.add_argument("--rounds", type=int, default=None, help="boosting rounds (default 120; 100 for projects)")
     p.add_argument("--base", metavar="MODEL", default=None,
                    help="projects: continue from this model (default: the shipped one)")
     p.add_argument("--from-scratch", action="store_true", help="projects: fit on their boxes alone")
@@ -32,7 +32,7 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
     if args.synthetic:
         with tempfile.TemporaryDirectory() as tmp:
             rows = synthetic_training_set(Path(tmp), SHIPPED_SEQUENCES, progress=print)
-        fit_scorer(rows, Path(args.out), rounds=args.rounds or 300, **SHIPPED_FIT)
+        fit_scorer(rows, Path(args.out), rounds=args.rounds or 120, **SHIPPED_FIT)
         print(f"{len(rows.y)} rows {rows.counts()}; wrote {args.out}")
         return 0
     return _train_on_projects(args)
