@@ -164,3 +164,12 @@ def test_learning_from_the_project_and_rescoring_is_one_undo_step(synthetic, tmp
                if a.source == Source.AUTO and a.review_state.value == "unreviewed")
     project.undo.undo()
     assert {t: tr.score for t, tr in project.tracks.items()} == before
+
+
+def test_independent_kitti_object_frames_get_their_pedestrian(shared_data):
+    loaded = read_sequence(shared_data / "kitti_object")
+    one = Sequence("000000", [loaded.sequence[0]], format=loaded.sequence.format)
+    tracks = preannotate_sequence(one)
+    person = next(a.box for a in loaded.annotations if a.frame_index == 0)  # 000000: one pedestrian
+    best = max(((bev_iou(b, person), t) for t in tracks for b in t.boxes.values()), key=lambda x: x[0])
+    assert best[0] >= 0.5 and best[1].category == "human.pedestrian.adult" and not best[1].attributes

@@ -15,13 +15,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Box, Frame, Sequence
-from .classify import _CAR, _CYC, _TRUCK, _VAN, ClassRule, ClusterPayload, PreannotateParams, extent_along
+from .classify import _CYC, ClassRule, ClusterPayload, PreannotateParams, extent_along
 from .scorer import GROUPS, Scorer, object_score, with_track
 from .scorer_features import normalised_intensity, object_features, track_features
 from .track_cleanup import AutoTrack, fill_gaps
 from .tracker import Detection, TrackState
 
+# (clamp ranges of length, width, height; typical size) of the final box per class: a side
+# seen inside its range is kept, one seen shorter (a partial view) takes the typical value
+_CAR_SIZE = ((3.4, 5.4), (1.5, 2.1), (1.3, 1.9)), (4.4, 1.8, 1.55)
+_VAN_SIZE = ((4.2, 6.2), (1.7, 2.4), (1.8, 2.8)), (5.0, 1.95, 2.15)
+_TRUCK_SIZE = ((5.5, 12.0), (2.1, 2.9), (2.4, 4.0)), (8.0, 2.5, 3.2)
 _BUS = ((9.0, 14.0), (2.4, 2.9), (2.8, 3.8)), (11.5, 2.6, 3.2)
+PARTIAL_HEIGHT_SHARE = 0.8  # a height under this share of the typical one missed the top (sparse beams)
 # (mean, sd) of length, width, height and the log prior of each vehicle class (KITTI/nuScenes
 # class statistics in round figures; not tuned on the recordings here)
 VEHICLE_SIZES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, float], float]] = {
@@ -34,7 +40,7 @@ VEHICLE_SIZES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[f
 # show less (KITTI's mean pedestrian is 0.84 x 0.66 x 1.76 m, nuScenes' 0.73 x 0.67 x 1.77)
 _PERSON = ((0.7, 1.1), (0.6, 0.9), (1.2, 2.0)), (0.8, 0.66, 1.75)
 _SIZE_RULES = {
-    "vehicle.car": _CAR, "vehicle.van": _VAN, "vehicle.truck": _TRUCK, "vehicle.bus.rigid": _BUS,
+    "vehicle.car": _CAR_SIZE, "vehicle.van": _VAN_SIZE, "vehicle.truck": _TRUCK_SIZE, "vehicle.bus.rigid": _BUS,
     "human.pedestrian.adult": _PERSON, "vehicle.cyclist": _CYC,
 }
 _GROUP_CATEGORY = {"pedestrian": "human.pedestrian.adult", "cyclist": "vehicle.cyclist"}
@@ -130,6 +136,17 @@ def _rule(category: str) -> ClassRule:
     return ClassRule(category, ranges, ranges, typical)
 
 
+def sized(rule: ClassRule, seen_lwh_m: np.ndarray) -> np.ndarray:
+    """The final size: each seen extent within the class's range, the typical value where the
+    view showed less (a height under ``PARTIAL_HEIGHT_SHARE`` of the typical one)."""
+    out = []
+    for axis, (v, (lo, hi), typical) in enumerate(zip(seen_lwh_m, rule.clamp_lwh_m, rule.typical_lwh_m)):
+        if axis == 2:
+            lo = max(lo, PARTIAL_HEIGHT_SHARE * typical)
+        out.append(typical if v < lo else min(float(v), hi))
+    return np.array(out)
+
+
 def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[int, float],
                     params: PreannotateParams = PreannotateParams(), box_scores: np.ndarray | None = None
                     ) -> AutoTrack:
@@ -159,7 +176,7 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
         typical_w = rule.typical_lwh_m[1]
         if group == "vehicle" and seen[0] < typical_w + 0.5 and seen[1] < 0.5 * typical_w:
             headings, seen = headings + math.pi / 2, seen[[1, 0, 2]]  # a face seen end-on: heading across it
-    size = rule.size_from(seen)
+    size = sized(rule, seen)
     boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
     if not moving:
         boxes = _one_static_box(boxes, dets)
