@@ -173,3 +173,35 @@ def test_independent_kitti_object_frames_get_their_pedestrian(shared_data):
     person = next(a.box for a in loaded.annotations if a.frame_index == 0)  # 000000: one pedestrian
     best = max(((bev_iou(b, person), t) for t in tracks for b in t.boxes.values()), key=lambda x: x[0])
     assert best[0] >= 0.5 and best[1].category == "human.pedestrian.adult" and not best[1].attributes
+
+
+def test_train_scorer_cli_learns_from_a_project_file_and_rescores_it(synthetic, tmp_path, capsys):
+    from sweeplabel.assist.project_scorer import SCORER_MODEL_META_KEY, project_params
+    from sweeplabel.cli import main
+    from sweeplabel.io import open_project
+
+    path = tmp_path / "work.sweeplabel"
+    opened = open_project(synthetic.sequence.root, path, import_labels=False)
+    project = opened.project
+    tracks = preannotate_sequence(project.sequence, PreannotateParams(min_score=0.2))
+    command = preannotation_command(project, tracks)
+    project.execute(command)
+    opened.store.set_meta(CANDIDATES_META_KEY, candidate_log(command, tracks))
+    tokens = sorted(project.tracks, key=lambda t: project.track(t).score)
+    project.execute(cmd.delete_track(project, tokens[0]))  # the least confident: deleted
+    best = tokens[-1]
+    project.execute(cmd.set_review_state(project, [a.token for a in project.annotations_of_track(best)], "accepted"))
+    before = {t: tr.score for t, tr in project.tracks.items()}
+    opened.close()
+    model = tmp_path / "team.txt"
+    assert main(["train-scorer", str(path), "--out", str(model), "--rescore", "--rounds", "20"]) == 0
+    assert "re-scored" in capsys.readouterr().out
+    again = open_project(path)
+    try:
+        assert {t: tr.score for t, tr in again.project.tracks.items()} != before
+        meta = again.store.meta()
+        assert meta[SCORER_MODEL_META_KEY] == str(model.resolve())
+        assert project_params(meta).scorer_path == str(model.resolve())  # later runs use the team's model
+    finally:
+        again.close()
+    assert main(["train-scorer", str(tmp_path / "missing.sweeplabel"), "--out", str(model)]) == 2

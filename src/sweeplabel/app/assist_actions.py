@@ -73,6 +73,10 @@ class AssistController(QObject):
         self.editor = window.editor
         self.propagation_params = PropagationParams()
         self.preannotate_params = PreannotateParams()
+        if window.store is not None:  # a team's scorer model, set by `train-scorer --rescore`
+            from sweeplabel.assist.project_scorer import project_params
+
+            self.preannotate_params = project_params(window.store.meta(), self.preannotate_params)
         self.last_report: PropagationReport | None = None
         self.progress_dialog: QProgressDialog | None = None
         self._cancel = threading.Event()

@@ -31,6 +31,7 @@ from .scorer_train import Rows
 from .track_cleanup import AutoTrack
 
 CANDIDATES_META_KEY = "scorer.candidates"
+SCORER_MODEL_META_KEY = "scorer.model"  # a project's own (or its team's) model file
 _LOG_VERSION = 1
 
 
@@ -49,6 +50,15 @@ def candidate_log(command: Command, auto_tracks: list[AutoTrack]) -> str:
                             "features": None if feats is None else [None if not np.isfinite(v) else float(v)
                                                                     for v in feats]})
     return json.dumps({"version": _LOG_VERSION, "candidates": records})
+
+
+def project_params(meta: Mapping[str, str], params: PreannotateParams = PreannotateParams()) -> PreannotateParams:
+    """The pre-annotation settings of a project: its scorer model if one is set (and exists)."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    model = meta.get(SCORER_MODEL_META_KEY)
+    return replace(params, scorer_path=model) if model and Path(model).is_file() else params
 
 
 def read_candidate_log(meta: Mapping[str, str]) -> list[dict]:

@@ -15,7 +15,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="MODEL", help="the LightGBM text model to write")
     p.add_argument("--synthetic", action="store_true", help="train on generated scenes (the shipped model's recipe)")
     p.add_argument("--rescore", action="store_true",
-                   help="then re-score each project's remaining auto boxes with the new model (one undo step)")
+                   help="then re-score each project's remaining auto boxes with the new model (one undo step) "
+                        "and make it the project's model for later pre-annotation")
     p.add_argument("--rounds", type=int, default=None, help="boosting rounds (default 120; 100 for projects)")
     p.add_argument("--base", metavar="MODEL", default=None,
                    help="projects: continue from this model (default: the shipped one)")
@@ -39,7 +40,7 @@ def cmd_train_scorer(args: argparse.Namespace) -> int:
 
 
 def _train_on_projects(args: argparse.Namespace) -> int:
-    from ..assist.project_scorer import read_candidate_log, rescore_project, training_rows
+    from ..assist.project_scorer import SCORER_MODEL_META_KEY, read_candidate_log, rescore_project, training_rows
     from ..assist.scorer_train import Rows, fit_scorer
     from ..io import open_project
     from ..io.errors import FormatError
@@ -64,7 +65,8 @@ def _train_on_projects(args: argparse.Namespace) -> int:
         if args.rescore:
             for o in opened:
                 n = rescore_project(o.project, scorer, read_candidate_log(o.store.meta()))
-                print(f"{o.store.path}: re-scored {n} auto tracks")
+                o.store.set_meta(SCORER_MODEL_META_KEY, str(Path(args.out).resolve()))  # later runs use it
+                print(f"{o.store.path}: re-scored {n} auto tracks; its pre-annotation now uses {args.out}")
     finally:
         for o in opened:
             o.close()
