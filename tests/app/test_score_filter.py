@@ -49,3 +49,38 @@ def test_tracks_people_made_come_first_then_auto_by_score():
     tracks = [Track("a", "vehicle.car", 3, score=0.4), Track("b", "vehicle.car", 1),
               Track("c", "vehicle.car", 2, score=0.8)]
     assert [t.token for t in by_score(tracks)] == ["b", "c", "a"]
+
+
+def test_rescore_from_this_project_is_one_undo_step(qtbot, tmp_path):
+    from sweeplabel.assist.preannotate import PreannotateParams, preannotate_sequence, preannotation_command
+    from sweeplabel.assist.project_scorer import CANDIDATES_META_KEY, SCORER_MODEL_META_KEY, candidate_log
+    from sweeplabel.model import commands as cmd
+
+    root = generate_sequence(tmp_path / "seq", frames=3, beams=32, seed=3)
+    opened = open_project(root, tmp_path / "work.sweeplabel", import_labels=False)
+    project = opened.project
+    tracks = preannotate_sequence(project.sequence, PreannotateParams(min_score=0.2))
+    command = preannotation_command(project, tracks)
+    project.execute(command)
+    opened.store.set_meta(CANDIDATES_META_KEY, candidate_log(command, tracks))
+    tokens = sorted(project.tracks, key=lambda t: project.track(t).score)
+    project.execute(cmd.delete_track(project, tokens[0]))
+    project.execute(cmd.set_review_state(project, [a.token for a in project.annotations_of_track(tokens[-1])],
+                                         "accepted"))
+    win = MainWindow(project, opened.store, owned=opened)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    win.loader.wait_idle()
+    assert win.rescore.action in win.rescore._assist_menu().actions()
+    steps = len(project.undo)
+    before = {t: tr.score for t, tr in project.tracks.items()}
+    with qtbot.waitSignal(win.rescore.done, timeout=60_000) as blocker:
+        win.rescore.action.trigger()
+    assert blocker.args == ["applied"]
+    assert len(project.undo) == steps + 1
+    assert {t: tr.score for t, tr in project.tracks.items()} != before
+    assert opened.store.meta()[SCORER_MODEL_META_KEY].endswith("work.scorer.txt")
+    project.undo.undo()
+    assert {t: tr.score for t, tr in project.tracks.items()} == before
+    win.close()

@@ -26,6 +26,7 @@ from .frame_loader import FrameLoader
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.subviews import SubViews
 from .panels.score_filter import ScoreFilterPanel
+from .rescore_action import RescoreController
 from .review import ReviewMode, review_slots
 from .render_view import RenderView
 from .shortcuts_dialog import ShortcutsDialog
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_docks()
         self.assist.install()
+        self.rescore = RescoreController(self)  # Assist > Re-score from this project
         self._key_filter = _KeyReleaseFilter(self.editor.end_merge, self)
         QApplication.instance().installEventFilter(self._key_filter)
         self._connect()
