@@ -21,7 +21,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from ..kernels import GroundSegmenter, points_in_boxes_csr
-from ..model import Annotation, Change, Command, Project, ReviewState, Source, Track
+from ..model import Annotation, Box, Change, Command, Project, ReviewState, Source, Track
 from .classify import PreannotateParams
 from .metrics import bev_iou
 from .object_view import points_about
@@ -140,8 +140,6 @@ def project_rows(project: Project, candidates: list[dict],
         if feats is None:
             continue
         current = anns.get(rec["token"])
-        from ..model import Box
-
         box = Box.from_array(np.array(rec["box"]))
         if current is None:
             if any(bev_iou(box, h.box) >= 0.3 for h in human_by_frame.get(rec["frame"], ())):

@@ -25,17 +25,15 @@ DEFAULT_MODEL_NAME = "scorer_model.txt"
 DEFAULT_MIN_SCORE = 0.5
 
 
+_EVAL_GROUP = {"vehicles": "vehicle", "pedestrians": "pedestrian", "cyclists": "cyclist"}
+
+
 def group_of(category: str) -> str:
-    """The class group of a schema category (``background`` for anything else)."""
-    if category in ("vehicle.cyclist", "vehicle.bicycle", "vehicle.motorcycle") or category.startswith("cycle"):
-        return "cyclist"
-    if category.startswith("human.pedestrian"):
-        return "pedestrian"
-    if category.startswith("vehicle.") and not category.startswith("vehicle.emergency"):
-        return "vehicle"
-    if category.startswith("vehicle.emergency"):
-        return "vehicle"
-    return "background"
+    """The scorer's group of a schema category: the evaluation protocol's class group
+    (``evaluate.group_of``), ``background`` for anything outside them."""
+    from .evaluate import group_of as eval_group
+
+    return _EVAL_GROUP.get(eval_group(category) or "", "background")
 
 
 def default_model_path() -> Path:
