@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .scorer import DEFAULT_MIN_SCORE
 from .tracker import Detection, TrackerParams
 
 
@@ -123,7 +124,7 @@ class PreannotateParams:
     # the learned scorer (``scorer``) instead of the size rules; None: the shipped model
     use_scorer: bool = True
     scorer_path: str | None = None
-    min_score: float = 0.5  # tracks / single-frame boxes scoring less are not kept (DEFAULT_MIN_SCORE)
+    min_score: float = DEFAULT_MIN_SCORE  # tracks / single-frame boxes scoring less are not kept
     candidate_min_score: float = 0.1  # clusters scoring less in their frame are not tracked
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
 
