@@ -59,3 +59,20 @@ def test_preannotate_cli_runs_on_a_local_cluster_and_resumes(dataset, tmp_path, 
         "nested__street_c": "skipped", "street_a": "skipped", "street_b": "skipped"}}
     assert again["sequences"]["street_a"]["boxes"] == summary["sequences"]["street_a"]["boxes"]
     assert time.perf_counter() - start < 90
+
+
+def test_preannotate_cli_min_score_keeps_only_confident_boxes_and_logs_the_candidates(tmp_path):
+    from sweeplabel.assist.project_scorer import read_candidate_log
+
+    root = tmp_path / "data"
+    generate_sequence(root / "street", frames=3, beams=32, seed=21)
+    out = tmp_path / "out"
+    assert main(["preannotate", str(root), "--out", str(out), "--workers", "1", "--min-score", "0.8"]) == 0
+    opened = open_project(out / "street.sweeplabel")
+    try:
+        anns = opened.project.annotations.values()
+        assert anns and all(a.score is not None and a.score >= 0.8 for a in anns)
+        assert all(t.score >= 0.8 for t in opened.project.tracks.values())
+        assert {r["token"] for r in read_candidate_log(opened.store.meta())} == {a.token for a in anns}
+    finally:
+        opened.close()

@@ -5,7 +5,7 @@ import pytest
 
 from sweeplabel.assist.metrics import LabeledBox, bev_iou, evaluate, iou_3d
 from sweeplabel.assist.preannotate import (
-    STATIC_RULES, MOVING_RULES, GroundGrid, PreannotationCancelled, classify_extent, preannotate,
+    STATIC_RULES, MOVING_RULES, GroundGrid, PreannotateParams, PreannotationCancelled, classify_extent, preannotate,
     preannotate_sequence,
 )
 from sweeplabel.io import read_sequence
@@ -63,9 +63,12 @@ def _by_frame(items):
     return out
 
 
+RULES = PreannotateParams(use_scorer=False)  # the size and shape rules (the scorer: test_scorer.py)
+
+
 def test_preannotation_finds_the_cars_of_a_synthetic_sequence(loaded):
     calls = []
-    tracks = preannotate_sequence(loaded.sequence, progress=lambda d, t: calls.append((d, t)))
+    tracks = preannotate_sequence(loaded.sequence, RULES, progress=lambda d, t: calls.append((d, t)))
     assert calls[-1][0] == calls[-1][1] and len(calls) == len(loaded.sequence) + 1
     category = {t.token: t.category for t in loaded.tracks}
     cars = [(a.frame_index, a) for a in loaded.annotations if category[a.track_token] == "vehicle.car"]

@@ -73,6 +73,10 @@ class AssistController(QObject):
         self.editor = window.editor
         self.propagation_params = PropagationParams()
         self.preannotate_params = PreannotateParams()
+        if window.store is not None:  # a team's scorer model, set by `train-scorer --rescore`
+            from sweeplabel.assist.project_scorer import project_params
+
+            self.preannotate_params = project_params(window.store.meta(), self.preannotate_params)
         self.last_report: PropagationReport | None = None
         self.progress_dialog: QProgressDialog | None = None
         self._cancel = threading.Event()
@@ -351,6 +355,10 @@ class AssistController(QObject):
         if not self._execute(cmd.text, [cmd]):
             self.preannotation_done.emit("failed")
             return
+        if self.window.store is not None:  # what was proposed: deleted ones teach "Re-score from this project"
+            from sweeplabel.assist.project_scorer import CANDIDATES_META_KEY, candidate_log
+
+            self.window.store.set_meta(CANDIDATES_META_KEY, candidate_log(cmd, auto))
         boxes = sum(len(t.boxes) for t in auto)
         self._say(f"Pre-annotation: {len(auto)} tracks, {boxes} auto boxes — accept, fix or delete them "
                   "(Undo removes them all)")

@@ -26,6 +26,8 @@ from .frame_loader import FrameLoader
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.camera_panel import CameraDock
 from .panels.subviews import SubViews
+from .panels.score_filter import ScoreFilterPanel
+from .rescore_action import RescoreController
 from .review import ReviewMode, review_slots
 from .save_status import SaveStatus, close_quietly
 from .render_view import RenderView
@@ -104,6 +106,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_docks()
         self.assist.install()
+        self.rescore = RescoreController(self)  # Assist > Re-score from this project
         self._key_filter = _KeyReleaseFilter(self.editor.end_merge, self)
         QApplication.instance().installEventFilter(self._key_filter)
         self._connect()
@@ -380,6 +383,9 @@ class MainWindow(QMainWindow):
         self._dock("Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
         self.subviews_dock = self._dock("Box views", self.subviews, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.score_filter = ScoreFilterPanel(self.store, self)  # hides auto boxes under a score (per project)
+        self.scene.annotation_filter = self.score_filter.keep
+        self._dock("Auto score", self.score_filter, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.resizeDocks([self.subviews_dock], [320], Qt.Orientation.Vertical)
 
     def _connect(self) -> None:
@@ -410,6 +416,7 @@ class MainWindow(QMainWindow):
         self.display_bar.finished.connect(self.view.setFocus)
         self.properties.finished.connect(self.view.setFocus)
         self.display_bar.category_changed.connect(lambda name: setattr(self.editor, "category", name))
+        self.score_filter.threshold_changed.connect(self._on_model_changed)
 
     def _disconnect(self) -> None:
         for name in _MODEL_SIGNALS:

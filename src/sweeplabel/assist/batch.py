@@ -19,7 +19,8 @@ from ..io import open_project
 from ..io.atomic import write_text_atomic
 from ..io.errors import SweeplabelIOError
 from ..io.registry import find_reader
-from .preannotate import PreannotateParams, preannotate
+from .preannotate import PreannotateParams, preannotate_sequence, preannotation_command
+from .project_scorer import CANDIDATES_META_KEY, candidate_log
 
 SUMMARY_NAME = "summary.json"
 PROJECT_SUFFIX = ".sweeplabel"
@@ -94,7 +95,10 @@ def preannotate_one(path: str, project_path: str, params: PreannotateParams | No
     try:
         opened = open_project(Path(path), project_path=partial, import_labels=False)
         try:
-            tracks = preannotate(opened.project, params or PreannotateParams())
+            tracks = preannotate_sequence(opened.project.sequence, params or PreannotateParams())
+            command = preannotation_command(opened.project, tracks)
+            opened.project.execute(command)
+            opened.store.set_meta(CANDIDATES_META_KEY, candidate_log(command, tracks))
             frames = len(opened.project.sequence)
         finally:
             opened.close()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .scorer import DEFAULT_MIN_SCORE
 from .tracker import Detection, TrackerParams
 
 
@@ -120,6 +121,12 @@ class PreannotateParams:
     stitch_max_dist_m: float = 1.5
     stitch_min_static_iou: float = 0.3
     stitch_max_overlap_frames: int = 3  # ...or sharing up to this many frames (one object tracked twice)
+    # the learned scorer (``scorer``) instead of the size rules; None: the shipped model
+    use_scorer: bool = True
+    scorer_path: str | None = None
+    min_score: float = DEFAULT_MIN_SCORE  # tracks / single-frame boxes scoring less are not kept
+    candidate_min_score: float = 0.1  # clusters scoring less in their frame are not tracked
+    motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
 
 
 

@@ -101,8 +101,11 @@ class GroundGrid:
 
 def detect_frame(frame: Frame, segmenter: GroundSegmenter,
                  params: PreannotateParams = PreannotateParams()) -> list[Detection]:
-    """Object candidates in one frame (world-frame boxes, cluster points kept)."""
+    """Object candidates in one frame (world-frame boxes, cluster points and intensity kept)."""
+    from .scored import sensor_intensity
+
     sensor_pts = frame.load_points()
+    intensity = sensor_intensity(sensor_pts)
     ground = segmenter.segment(np.ascontiguousarray(sensor_pts, dtype=np.float32))
     origin = frame.T_world_sensor[:3, 3].copy()
     pts = points_about(frame, origin, sensor_pts)
@@ -123,7 +126,7 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
             if np.all(fit[3:6] <= np.asarray(params.merge_max_lwh_m)):
                 parts = [idx]  # fragments of one object (bumper, body, roof between sparse beams)
         for part in [sub for part in parts for sub in _split_oversized(part, pts, squashed, grid, params)]:
-            det = _detection(pts[part], grid, origin, params)
+            det = _detection(pts[part], grid, origin, params, None if intensity is None else intensity[part])
             if det is not None:
                 out.append(det)
     return out
@@ -170,7 +173,7 @@ def _fit(cluster: np.ndarray, grid: GroundGrid) -> np.ndarray:
 
 
 def _detection(cluster: np.ndarray, grid: GroundGrid, origin: np.ndarray,
-               params: PreannotateParams) -> Detection | None:
+               params: PreannotateParams, intensity: np.ndarray | None = None) -> Detection | None:
     if len(cluster) < params.min_cluster_points:
         return None
     extent = cluster[:, :2].max(axis=0) - cluster[:, :2].min(axis=0)
@@ -181,8 +184,10 @@ def _detection(cluster: np.ndarray, grid: GroundGrid, origin: np.ndarray,
     fit = fit_box(cluster, ground_z_m=ground_z)
     if fit[5] < 0.5 or fit[3] > params.max_footprint_m:
         return None
+    from .scored import ScoredPayload
+
     return Detection(Box.from_array(fit).translated(origin), None, len(cluster),
-                     ClusterPayload(cluster, origin, ground_z))
+                     ScoredPayload(cluster, origin, ground_z, intensity))
 
 
 # -- per track ---------------------------------------------------------------------------
@@ -315,6 +320,10 @@ def preannotate_sequence(sequence: Sequence, params: PreannotateParams = Preanno
 
     ``progress(done, total)`` is called after each frame; ``cancel()`` is asked before each
     frame and raises :class:`PreannotationCancelled`."""
+    if params.use_scorer:
+        from .scored_pipeline import preannotate_scored
+
+        return preannotate_scored(sequence, params, progress, cancel, frames)
     indices = list(range(len(sequence))) if frames is None else list(frames)
     segmenter = GroundSegmenter(method=params.ground_method)
     tracker = MultiObjectTracker(params.tracker)
@@ -348,10 +357,11 @@ def preannotation_command(project: Project, auto_tracks: list[AutoTrack], replac
                 changes.append(Change(project.track(token), None))
     number = project.next_track_number()
     for k, auto in enumerate(auto_tracks):
-        track = Track(new_token(), auto.category, number + k)
+        track = Track(new_token(), auto.category, number + k, score=auto.score)
         changes.append(Change(None, track))
         for f, box in sorted(auto.boxes.items()):
-            changes.append(Change(None, Annotation(new_token(), track.token, f, box, auto.attributes, Source.AUTO)))
+            changes.append(Change(None, Annotation(new_token(), track.token, f, box, auto.attributes, Source.AUTO,
+                                                   score=auto.score)))
     return Command(f"Pre-annotate ({len(auto_tracks)} tracks)", changes)
 
 

@@ -25,6 +25,9 @@ class AutoTrack:
     observed_frames: list[int]
     moving: bool
     attributes: dict[str, str] = field(default_factory=dict)
+    score: float | None = None  # confidence in [0, 1] (None: the size rules, unscored)
+    box_scores: dict[int, float] | None = None  # per observed frame, where scored
+    box_features: dict[int, np.ndarray] | None = None  # frame features per observed frame (re-scoring)
 
 
 def fill_gaps(boxes: dict[int, Box], times_s: dict[int, float]) -> dict[int, Box]:
@@ -138,11 +141,39 @@ def stitch_tracks(tracks: list[AutoTrack], times_s: dict[int, float],
                     boxes = {f: box for f in range(min(a.boxes), max(b.boxes) + 1)}
                 observed = sorted(set(a.observed_frames) | set(b.observed_frames))
                 tracks[i] = AutoTrack(a.category, fill_gaps(boxes, times_s), observed,
-                                      a.moving, a.attributes)
+                                      a.moving, a.attributes, _joint_score(a, b), _joint_box_scores(a, b),
+                                      _joint_box_features(a, b))
                 del tracks[best]
                 merged = True
                 break
     return tracks
+
+
+def _joint_score(a: AutoTrack, b: AutoTrack) -> float | None:
+    """Score of two stitched tracks: their scores weighted by their observed frames."""
+    if a.score is None or b.score is None:
+        return a.score if b.score is None else b.score
+    na, nb = len(a.observed_frames), len(b.observed_frames)
+    return (a.score * na + b.score * nb) / (na + nb)
+
+
+def _joint_box_scores(a: AutoTrack, b: AutoTrack) -> dict[int, float] | None:
+    if a.box_scores is None and b.box_scores is None:
+        return None
+    return {**(a.box_scores or {}), **(b.box_scores or {})}
+
+
+def _joint_box_features(a: AutoTrack, b: AutoTrack) -> dict[int, np.ndarray] | None:
+    if a.box_features is None and b.box_features is None:
+        return None
+    return {**(a.box_features or {}), **(b.box_features or {})}
+
+
+def _precedence(t: AutoTrack) -> tuple[float, float, float]:
+    """Which of two overlapping tracks stays: the more confident over its frames (a score
+    times up to five observed frames), then the longer, then the larger."""
+    confidence = -(t.score if t.score is not None else 1.0) * min(len(t.observed_frames), 5)
+    return (confidence, -len(t.observed_frames), -float(np.prod(next(iter(t.boxes.values())).size_lwh_m)))
 
 
 def drop_nested_tracks(tracks: list[AutoTrack], min_share: float = 0.5, margin_m: float = 0.3,
@@ -151,7 +182,7 @@ def drop_nested_tracks(tracks: list[AutoTrack], min_share: float = 0.5, margin_m
     track, or whose box overlaps it by BEV IoU >= ``min_iou`` (two objects never overlap),
     in at least ``min_share`` of its frames: a fragment of that object (a car's cabin
     tracked apart)."""
-    order = sorted(tracks, key=lambda t: (-len(t.observed_frames), -float(np.prod(next(iter(t.boxes.values())).size_lwh_m))))
+    order = sorted(tracks, key=_precedence)
     kept: list[AutoTrack] = []
     for t in order:
         frames = sorted(t.boxes)

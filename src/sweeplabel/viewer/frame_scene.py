@@ -8,6 +8,8 @@ annotation; rebuilds the point layer and the box wireframes when any of them cha
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from sweeplabel.io.errors import SweeplabelIOError
@@ -53,6 +55,7 @@ class FrameScene:
         self._frame_index: int | None = None
         self._z_range_m: tuple[float, float] | None = None
         self._n_boxes = 0
+        self.annotation_filter: Callable[[Annotation], bool] | None = None  # which boxes are shown
         self._selected_mask: np.ndarray | None = None
         self._colors_key: tuple | None = None
         self._colors: np.ndarray | None = None
@@ -93,7 +96,12 @@ class FrameScene:
         return box.translated(self.render_origin_m)
 
     def frame_annotations(self) -> list[Annotation]:
-        return [] if self._frame_index is None else self.project.annotations_in_frame(self._frame_index)
+        """The frame's annotations shown (``annotation_filter``, e.g. auto boxes by score)."""
+        if self._frame_index is None:
+            return []
+        anns = self.project.annotations_in_frame(self._frame_index)
+        keep = self.annotation_filter
+        return anns if keep is None else [a for a in anns if keep(a)]
 
     # -- showing --------------------------------------------------------------------
     def show_frame(self, frame_index: int) -> None:
@@ -154,7 +162,7 @@ class FrameScene:
 
     def _set_wireframes(self) -> None:
         assert self._frame_index is not None
-        wires = annotation_wireframes(self.project, self._frame_index)
+        wires = annotation_wireframes(self.project, self._frame_index, self.annotation_filter)
         if self.selected is not None:
             box = self.project.annotation(self.selected).box
             wires[box_geometry_name(self.selected)] = box_wireframe(box, self.render_origin_m, SELECTED_RGB)

@@ -6,10 +6,11 @@ float32 keeps centimetres even for UTM-sized world coordinates (DESIGN.md §2)."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from sweeplabel.model import BOX_EDGES, Box, Project
+from sweeplabel.model import BOX_EDGES, Annotation, Box, Project
 from sweeplabel.model.geometry import transform_points
 
 from .colormap import height_colors
@@ -76,11 +77,15 @@ def box_geometry_name(annotation_token: str) -> str:
     return f"{BOX_NAME_PREFIX}{annotation_token}"
 
 
-def annotation_wireframes(project: Project, frame_index: int) -> dict[str, Wireframe]:
-    """Named wireframes of the frame's annotations, coloured by their track's class."""
+def annotation_wireframes(project: Project, frame_index: int,
+                          keep: Callable[[Annotation], bool] | None = None) -> dict[str, Wireframe]:
+    """Named wireframes of the frame's annotations (those ``keep`` accepts), coloured by
+    their track's class."""
     origin_m = project.sequence.render_origin_m
     wires: dict[str, Wireframe] = {}
     for ann in project.annotations_in_frame(frame_index):
+        if keep is not None and not keep(ann):
+            continue
         category = project.schema.category(project.track(ann.track_token).category)
         wires[box_geometry_name(ann.token)] = box_wireframe(ann.box, origin_m, category.color_rgb)
     return wires

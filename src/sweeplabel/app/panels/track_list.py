@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QAbstractItemView, QComboBox, QTableWidget, QTable
 from sweeplabel.assist.propagation import STOP_ATTRIBUTE
 from sweeplabel.model import Project
 
+from .score_filter import by_score
+
 COLUMNS = ("#", "Class", "Frames", "Review")
 REVIEW_RGB = {"accepted": QColor(60, 160, 80), "rejected": QColor(210, 50, 50), "fixed": QColor(220, 140, 30),
               "mixed": QColor(150, 110, 200)}  # the Review column's text colour
@@ -78,7 +80,7 @@ class TrackListPanel(QWidget):
 
     def refresh(self) -> None:
         wanted = self.filter.currentData()
-        tracks = sorted(self.project.tracks.values(), key=lambda t: t.number)
+        tracks = by_score(self.project.tracks.values())  # people's tracks by number, then auto by score
         if wanted:
             tracks = [t for t in tracks if t.category == wanted]
         self.table.setRowCount(len(tracks))

@@ -31,6 +31,8 @@ INTENSITY_BY_SURFACE: dict[Surface, float] = {
     Surface.VEHICLE: 0.70,
     Surface.CYCLIST: 0.45,
     Surface.PEDESTRIAN: 0.35,
+    Surface.VEGETATION: 0.25,
+    Surface.FURNITURE: 0.45,
 }
 LANE_MARKING_INTENSITY = 0.85
 _INTENSITY_TABLE = np.zeros(max(Surface) + 1, dtype=np.float64)
@@ -51,6 +53,11 @@ class LidarConfig:
     min_range_m: float = 1.0
     mounting_height_m: float = 1.8
     frame_rate_hz: float = 10.0
+    # realism (off by default): share of returns lost at ``max_range_m`` (growing with the
+    # square of the range: dark or grazing far surfaces), leaves' scatter, per-object reflectivity
+    far_dropout: float = 0.0
+    vegetation_noise_m: float = 0.0
+    reflectivity_jitter: float = 0.0
 
     def __post_init__(self) -> None:
         if self.vertical_fov_deg is None:
@@ -116,6 +123,10 @@ def simulate_sweep(scene: Scene, lidar: LidarConfig, t_s: float, T_world_sensor:
     box_owner = np.concatenate([np.full(len(scene.buildings), -1, np.int32), owners])
     box_surface = np.array([Surface.BUILDING] * len(scene.buildings)
                            + [scene.actors[i].surface for i in owners], dtype=np.int8)
+    if len(scene.clutter):
+        boxes = np.concatenate([boxes, scene.clutter])
+        box_owner = np.concatenate([box_owner, np.full(len(scene.clutter), -1, np.int32)])
+        box_surface = np.concatenate([box_surface, scene.clutter_surface.astype(np.int8)])
     keep = _nearby(boxes, origin, lidar.max_range_m)
     poles = scene.poles[np.linalg.norm(scene.poles[:, :2] - origin[:2], axis=1) <= lidar.max_range_m + 1.0]
     ranges, surface, owner = cast_rays_numba(
@@ -123,10 +134,19 @@ def simulate_sweep(scene: Scene, lidar: LidarConfig, t_s: float, T_world_sensor:
         int(Surface.KERB), np.ascontiguousarray(boxes[keep]), box_surface[keep], box_owner[keep],
         np.ascontiguousarray(poles), int(Surface.POLE), lidar.max_range_m)
     hit = (surface != 0) & (ranges >= lidar.min_range_m)
+    if lidar.far_dropout > 0 or lidar.vegetation_noise_m > 0:
+        from .clutter import dropout_mask
+
+        hit &= dropout_mask(ranges, surface, lidar, rng)
     ranges, surface, owner, ring, dirs_sensor = ranges[hit], surface[hit], owner[hit], ring[hit], dirs_sensor[hit]
     ground = np.isin(surface, np.array(GROUND_SURFACES, dtype=np.int8))
     intensity = _intensity(surface, origin + ranges[:, None] * dirs_world[hit], rng)
     noisy = ranges + rng.normal(0.0, lidar.noise_m, size=ranges.shape) if lidar.noise_m > 0 else ranges
+    if lidar.vegetation_noise_m > 0 or lidar.reflectivity_jitter > 0:
+        from .clutter import leaf_scatter, object_reflectivity
+
+        noisy = leaf_scatter(noisy, surface, lidar, rng)
+        intensity = object_reflectivity(intensity, owner, lidar)
     xyz = dirs_sensor * noisy[:, None]
     points = np.column_stack([xyz, intensity, ring]).astype(np.float32)
     return Sweep(points, ground.astype(np.uint8), owner)

@@ -33,6 +33,8 @@ class Surface(IntEnum):
     VEHICLE = 6
     CYCLIST = 7
     PEDESTRIAN = 8
+    VEGETATION = 9  # trees' crowns, bushes (realistic scenes only)
+    FURNITURE = 10  # fences, benches, bins, sign plates (realistic scenes only)
 
 
 GROUND_SURFACES = (Surface.ROAD, Surface.SIDEWALK)
@@ -66,6 +68,12 @@ class SceneConfig:
     pole_height_m: float = 6.0
     plaza_x_m: tuple[float, float] = (14.0, 38.0)  # gap in the left buildings
     car_park_x_m: tuple[float, float] = (-40.0, -16.0)  # gap in the right buildings
+    # realism (all off by default, so existing seeds give the same bytes; see ``realistic_scene``)
+    clutter_per_100m: float = 0.0  # trees, bushes, fences, benches, bins, signs, bollards per side
+    van_share: float = 0.0  # share of the cars (parked and moving) that are vans
+    truck_share: float = 0.0  # ...and trucks
+    standing_pedestrians: int = 0  # static people on each sidewalk (waiting, talking)
+    articulated_people: bool = False  # legs, torso, head (and a rider over a bicycle frame) instead of boxes
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,8 @@ class Scene:
     buildings: np.ndarray  # (B, 7) boxes: cx, cy, cz, l, w, h, yaw
     poles: np.ndarray  # (C, 5): cx, cy, z0, z1, radius
     actors: list[Actor]
+    clutter: np.ndarray = field(default_factory=lambda: np.zeros((0, 7)))  # (Q, 7) boxes, no ground truth
+    clutter_surface: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))  # (Q,)
 
     # -- ground ---------------------------------------------------------------------
     def road_height_m(self, x_m: np.ndarray | float) -> np.ndarray:
@@ -184,6 +194,11 @@ def build_scene(config: SceneConfig, duration_s: float, seed: int) -> Scene:
     _add_cyclists(scene, extent, rng, actors)
     _add_pedestrians(scene, (config.ego_start_x_m - 40.0, x_end + 60.0), rng, actors)
     _add_turning_actors(scene, rng, actors)
+    if (config.clutter_per_100m > 0 or config.van_share > 0 or config.truck_share > 0 or config.standing_pedestrians
+            or config.articulated_people):
+        from .clutter import add_clutter
+
+        add_clutter(scene, extent, np.random.default_rng([seed, 0xC1A7]), actors)
     scene.actors = actors
     return scene
 

@@ -1,0 +1,206 @@
+"""Scored pre-annotation: each cluster gets a class group and a confidence from the learned
+scorer (``scorer``) instead of size rules; a track is re-scored with its sequence features
+(size consistency, motion, length). Vehicles are told apart (car, van, truck, bus) by the
+size distribution of each class; ``moving`` needs motion above noise over several frames,
+an attribute needs its evidence (none from one frame).
+
+Sequences go through the tracker (a track is confirmed by two hits); single frames and
+sets of independent frames (KITTI object) get one scored box per candidate and frame."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Box, Frame, Sequence
+from .classify import _CYC, ClassRule, ClusterPayload, PreannotateParams, extent_along
+from .scorer import GROUPS, Scorer, object_score, with_track
+from .scorer_features import normalised_intensity, object_features, track_features
+from .track_cleanup import AutoTrack, fill_gaps
+from .tracker import Detection, TrackState
+
+# (clamp ranges of length, width, height; typical size) of the final box per class: a side
+# seen inside its range is kept, one seen shorter (a partial view) takes the typical value
+_CAR_SIZE = ((3.4, 5.4), (1.5, 2.1), (1.3, 1.9)), (4.4, 1.8, 1.55)
+_VAN_SIZE = ((4.2, 6.2), (1.7, 2.4), (1.8, 2.8)), (5.0, 1.95, 2.15)
+_TRUCK_SIZE = ((5.5, 12.0), (2.1, 2.9), (2.4, 4.0)), (8.0, 2.5, 3.2)
+_BUS = ((9.0, 14.0), (2.4, 2.9), (2.8, 3.8)), (11.5, 2.6, 3.2)
+PARTIAL_HEIGHT_SHARE = 0.8  # a height under this share of the typical one missed the top (sparse beams)
+# (mean, sd) of length, width, height and the log prior of each vehicle class (KITTI/nuScenes
+# class statistics in round figures; not tuned on the recordings here)
+VEHICLE_SIZES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, float], float]] = {
+    "vehicle.car": ((4.4, 0.45), (1.8, 0.12), (1.55, 0.13), 0.0),
+    "vehicle.van": ((5.1, 0.6), (1.95, 0.15), (2.15, 0.2), -1.0),
+    "vehicle.truck": ((8.0, 2.5), (2.5, 0.2), (3.2, 0.45), -1.5),
+    "vehicle.bus.rigid": ((11.5, 1.5), (2.6, 0.15), (3.2, 0.3), -2.5),
+}
+# people: a box a labeller draws holds the stride and the arms; the points of one sweep
+# show less (KITTI's mean pedestrian is 0.84 x 0.66 x 1.76 m, nuScenes' 0.73 x 0.67 x 1.77)
+_PERSON = ((0.7, 1.1), (0.6, 0.9), (1.2, 2.0)), (0.8, 0.66, 1.75)
+_SIZE_RULES = {
+    "vehicle.car": _CAR_SIZE, "vehicle.van": _VAN_SIZE, "vehicle.truck": _TRUCK_SIZE, "vehicle.bus.rigid": _BUS,
+    "human.pedestrian.adult": _PERSON, "vehicle.cyclist": _CYC,
+}
+_GROUP_CATEGORY = {"pedestrian": "human.pedestrian.adult", "cyclist": "vehicle.cyclist"}
+
+
+@dataclass
+class ScoredPayload(ClusterPayload):
+    """A cluster with its features and the frame-level group probabilities."""
+
+    intensity: np.ndarray | None = None
+    features: np.ndarray | None = None
+    probs: np.ndarray | None = None
+
+
+def score_detections(frame: Frame, dets: list[Detection], scorer: Scorer, min_score: float,
+                     intensity_of: dict[int, np.ndarray] | None = None) -> list[Detection]:
+    """Features and frame-level probabilities for each detection; those whose best object
+    group scores under ``min_score`` are dropped (walls, bushes, poles)."""
+    if not dets:
+        return []
+    feats = np.array([detection_features(d) for d in dets])
+    probs = scorer.probabilities(with_track(feats))
+    _, score = object_score(probs)
+    kept = []
+    for d, f, p, s in zip(dets, feats, probs, score):
+        d.payload.features, d.payload.probs = f, p
+        if s >= min_score:
+            kept.append(d)
+    return kept
+
+
+def detection_features(det: Detection) -> np.ndarray:
+    pay = det.payload
+    box7 = det.box.translated(-pay.origin_m).to_array()
+    return object_features(pay.points_m, pay.ground_z_m, box7, getattr(pay, "intensity", None))
+
+
+def sensor_intensity(points: np.ndarray) -> np.ndarray | None:
+    """The 4th column of a sweep as 0..1 intensity (None without one)."""
+    return normalised_intensity(points[:, 3]) if points.shape[1] > 3 else None
+
+
+# -- tracks ----------------------------------------------------------------------------------
+def observation_track_features(state: TrackState, times_s: dict[int, float]) -> np.ndarray:
+    from .preannotate import _travel_m
+
+    frames = sorted(state.observations)
+    dets = [state.observations[f] for f in frames]
+    centres = np.array([d.box.center_m for d in dets])
+    sizes = np.array([d.box.size_lwh_m for d in dets])
+    travel = _travel_m(dets, centres[-1, :2] - centres[0, :2]) if len(dets) > 1 else 0.0
+    t = np.array([times_s[f] for f in frames])
+    return track_features(sizes, centres, t, frames[-1] - frames[0] + 1, travel)
+
+
+def score_track(state: TrackState, times_s: dict[int, float], scorer: Scorer) -> tuple[str, float, np.ndarray]:
+    """The track's group (the most likely object group over its observations), its
+    confidence (the mean over its observations of 1 - P(background), each observation
+    scored with the track's features) and the per-observation confidences."""
+    frames = sorted(state.observations)
+    feats = np.array([state.observations[f].payload.features for f in frames])
+    probs = scorer.probabilities(with_track(feats, observation_track_features(state, times_s)))
+    # the group from the shapes alone: without ego poses a speed is relative to the sensor
+    mean = np.array([state.observations[f].payload.probs for f in frames]).mean(axis=0)
+    g = 1 + int(np.argmax(mean[1:]))
+    _, objectness = object_score(probs)
+    return GROUPS[g], float(objectness.mean()), objectness
+
+
+# -- class and size ----------------------------------------------------------------------------
+def vehicle_class(seen_lwh_m: np.ndarray) -> str:
+    """Car, van, truck or bus from the seen extents (longer, shorter side, height): the most
+    likely under each class's size distribution; a partial view only shows less, so the
+    sides count only where they exceed the class's mean."""
+    longer, shorter, h = float(max(seen_lwh_m[:2])), float(min(seen_lwh_m[:2])), float(seen_lwh_m[2])
+    best, best_ll = "vehicle.car", -math.inf
+    for cat, ((ml, sl), (mw, sw), (mh, sh), prior) in VEHICLE_SIZES.items():
+        # the height is the steadiest cue; a cluster may be longer than its object (two parked
+        # cars nose to tail), so the length weighs with a broad spread (at least 2 m)
+        ll = prior - 0.5 * ((h - mh) / sh) ** 2 - 0.5 * (max(0.0, longer - ml) / max(sl, 2.0)) ** 2 \
+            - 0.5 * (max(0.0, shorter - mw) / (2 * sw)) ** 2
+        if ll > best_ll:
+            best, best_ll = cat, ll
+    return best
+
+
+def category_for(group: str, seen_lwh_m: np.ndarray) -> str:
+    return vehicle_class(seen_lwh_m) if group == "vehicle" else _GROUP_CATEGORY[group]
+
+
+def _rule(category: str) -> ClassRule:
+    ranges, typical = _SIZE_RULES[category]
+    return ClassRule(category, ranges, ranges, typical)
+
+
+def sized(rule: ClassRule, seen_lwh_m: np.ndarray) -> np.ndarray:
+    """The final size: each seen extent within the class's range, the typical value where the
+    view showed less (a height under ``PARTIAL_HEIGHT_SHARE`` of the typical one)."""
+    out = []
+    for axis, (v, (lo, hi), typical) in enumerate(zip(seen_lwh_m, rule.clamp_lwh_m, rule.typical_lwh_m)):
+        if axis == 2:
+            lo = max(lo, PARTIAL_HEIGHT_SHARE * typical)
+        out.append(typical if v < lo else min(float(v), hi))
+    return np.array(out)
+
+
+def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[int, float],
+                    params: PreannotateParams = PreannotateParams(), box_scores: np.ndarray | None = None
+                    ) -> AutoTrack:
+    """Class, size, heading and per-frame boxes of a scored track (one observation or more)."""
+    from .preannotate import _axis_mean, _motion_headings, _one_static_box, _refit, _second_largest, _travel_m
+
+    frames = sorted(state.observations)
+    dets = [state.observations[f] for f in frames]
+    centres = np.array([d.box.center_m for d in dets])
+    t = np.array([times_s[f] for f in frames])
+    evidence = len(frames) >= params.motion_min_frames
+    travel = _travel_m(dets, centres[-1, :2] - centres[0, :2]) if len(dets) > 1 else 0.0
+    speed = travel / max(t[-1] - t[0], 1e-6) if len(dets) > 1 else 0.0
+    moving = evidence and travel > params.moving_min_travel_m and speed > params.moving_min_speed_mps
+    if moving:
+        headings = _motion_headings(centres, t)
+    else:
+        weights = np.array([max(d.num_points, 1) for d in dets], dtype=np.float64)
+        headings = np.full(len(dets), _axis_mean([d.box.yaw_rad for d in dets], weights))
+    extents = np.array([extent_along(d, yaw) for d, yaw in zip(dets, headings)])
+    seen = _second_largest(extents)
+    category = category_for(group, seen)
+    rule = _rule(category)
+    if not moving:
+        if seen[1] > seen[0]:  # along the longer side
+            headings, seen = headings + math.pi / 2, seen[[1, 0, 2]]
+        typical_w = rule.typical_lwh_m[1]
+        if group == "vehicle" and seen[0] < typical_w + 0.5 and seen[1] < 0.5 * typical_w:
+            headings, seen = headings + math.pi / 2, seen[[1, 0, 2]]  # a face seen end-on: heading across it
+    size = sized(rule, seen)
+    boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
+    if not moving:
+        boxes = _one_static_box(boxes, dets)
+    scores = None if box_scores is None else {f: float(s) for f, s in zip(frames, box_scores)}
+    auto = AutoTrack(category, fill_gaps(boxes, times_s), frames, moving,
+                     attributes_from_evidence(category, moving, evidence))
+    auto.score = float(np.clip(score, 0.0, 1.0))
+    auto.box_scores = scores
+    auto.box_features = {f: d.payload.features for f, d in zip(frames, dets) if d.payload.features is not None}
+    return auto
+
+
+def attributes_from_evidence(category: str, moving: bool, evidence: bool) -> dict[str, str]:
+    """``moving`` with measured motion; ``parked``/``standing`` when seen still over
+    several frames; nothing from too few frames."""
+    if not evidence:
+        return {}
+    if category.startswith("vehicle.") and category != "vehicle.cyclist":
+        return {"motion": "vehicle.moving" if moving else "vehicle.parked"}
+    if category.startswith("human.pedestrian"):
+        return {"activity": "pedestrian.moving" if moving else "pedestrian.standing"}
+    return {}
+
+
+def is_independent(sequence: Sequence) -> bool:
+    """One frame, or frames with nothing to track over (KITTI object)."""
+    return len(sequence) <= 1 or bool(sequence.meta.get("independent_frames")) or sequence.format == "kitti-object"

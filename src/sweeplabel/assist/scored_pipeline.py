@@ -1,0 +1,98 @@
+"""The scored pre-annotation run over a sequence: detect and score each frame, then either
+track (a sequence: confirmation by two hits, re-scoring with the track's features) or
+keep each frame's candidates on their own (one frame, independent frames)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..kernels import GroundSegmenter
+from ..model import Sequence
+from .classify import PreannotateParams
+from .scored import finalize_scored, is_independent, score_detections, score_track
+from .scorer import GROUPS, Scorer, load_scorer, object_score
+from .track_cleanup import AutoTrack, drop_nested_tracks, split_inconsistent_tracks, stitch_tracks
+from .tracker import Detection, MultiObjectTracker, TrackState
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+@dataclass
+class DetectionRun:
+    """What one run saw: the scored detections of each frame and the confirmed tracks."""
+
+    detections: dict[int, list[Detection]] = field(default_factory=dict)
+    tracks: list[TrackState] = field(default_factory=list)
+    times_s: dict[int, float] = field(default_factory=dict)
+    independent: bool = False
+
+
+def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Scorer | None,
+                    progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                    frames: list[int] | None = None, total: int | None = None) -> DetectionRun:
+    """Detect (and, with a scorer, score and filter) every frame; track unless independent."""
+    from .preannotate import PreannotationCancelled, detect_frame
+
+    indices = list(range(len(sequence))) if frames is None else list(frames)
+    run = DetectionRun(independent=is_independent(sequence))
+    segmenter = GroundSegmenter(method=params.ground_method)
+    tracker = None if run.independent else MultiObjectTracker(params.tracker)
+    total = total or len(indices) + 1
+    for k, i in enumerate(indices):
+        if cancel is not None and cancel():
+            raise PreannotationCancelled(f"cancelled before frame {i}")
+        frame = sequence[i]
+        run.times_s[i] = frame.timestamp_s
+        if run.independent:
+            segmenter = GroundSegmenter(method=params.ground_method)  # no state across unrelated frames
+        dets = detect_frame(frame, segmenter, params)
+        if scorer is not None:
+            dets = score_detections(frame, dets, scorer, params.candidate_min_score)
+        run.detections[i] = dets
+        if tracker is not None:
+            tracker.step(i, frame.timestamp_s, dets)
+        if progress is not None:
+            progress(k + 1, total)
+    if tracker is not None:
+        run.tracks = split_inconsistent_tracks(tracker.tracks(), run.times_s, params)
+    return run
+
+
+def preannotate_scored(sequence: Sequence, params: PreannotateParams = PreannotateParams(),
+                       progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+                       frames: list[int] | None = None, scorer: Scorer | None = None) -> list[AutoTrack]:
+    """Scored auto tracks of a sequence (the project is not touched); only those scoring at
+    least ``params.min_score`` are kept."""
+    scorer = scorer or load_scorer(params.scorer_path)
+    indices = list(range(len(sequence))) if frames is None else list(frames)
+    total = len(indices) + 1
+    run = detect_sequence(sequence, params, scorer, progress, cancel, indices, total)
+    result = single_frame_tracks(run, params) if run.independent else sequence_tracks(run, scorer, params)
+    if progress is not None:
+        progress(total, total)
+    return result
+
+
+def sequence_tracks(run: DetectionRun, scorer: Scorer, params: PreannotateParams) -> list[AutoTrack]:
+    out = []
+    for state in run.tracks:
+        group, score, box_scores = score_track(state, run.times_s, scorer)
+        if score >= params.min_score:
+            out.append(finalize_scored(state, group, score, run.times_s, params, box_scores))
+    return drop_nested_tracks(stitch_tracks(out, run.times_s, params))
+
+
+def single_frame_tracks(run: DetectionRun, params: PreannotateParams) -> list[AutoTrack]:
+    """One one-box track per candidate and frame (no tracker, no confirmation)."""
+    out: list[AutoTrack] = []
+    for f, dets in run.detections.items():
+        in_frame = []
+        for d in dets:
+            g, s = object_score(d.payload.probs)
+            if s[0] >= params.min_score:
+                state = TrackState(0, d.box, run.times_s[f], observations={f: d}, confirmed=True)
+                in_frame.append(finalize_scored(state, GROUPS[int(g[0])], float(s[0]), run.times_s, params))
+        out += drop_nested_tracks(in_frame)
+    return out
