@@ -24,6 +24,7 @@ from .kitti import (DONTCARE, KittiCalib, annotation_attributes, box_from_camera
                     category_for_kitti_type, frame_label_lines, group_by_frame, read_bin_size_check,
                     read_calib, read_label_file, _bin_loader)
 from .registry import LoadedSequence, SequenceReader, register_reader
+from .text import parse_float, read_text
 
 EARTH_RADIUS_M = 6378137.0
 PERIOD_S = 0.1
@@ -43,17 +44,20 @@ def read_oxts_poses(path: Path) -> list[np.ndarray]:
     Mercator frame scaled at the first latitude (as the KITTI devkit does)."""
     poses: list[np.ndarray] = []
     scale = None
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for line_no, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            v = [float(x) for x in line.split()]
+            v = [parse_float(x) for x in line.split()]
         except ValueError:
             raise FormatError(path, "expected 30 numbers (oxts packet)", line=line_no) from None
         if len(v) < 6:
             raise FormatError(path, f"expected at least 6 numbers (lat lon alt roll pitch yaw), got {len(v)}",
                               line=line_no)
         lat, lon, alt, roll, pitch, yaw = v[:6]
+        if not (abs(lat) < 89.0 and abs(lon) <= 180.0):
+            raise FormatError(path, f"latitude {lat}, longitude {lon}: expected |lat| < 89 and |lon| <= 180 degrees",
+                              line=line_no)
         if scale is None:
             scale = math.cos(math.radians(lat))
         t = [scale * EARTH_RADIUS_M * math.radians(lon),
@@ -140,7 +144,7 @@ def read_kitti_tracking(path: Path | str, sequence_id: str | None = None,
     tracks: dict[int, Track] = {}
     anns: list[Annotation] = []
     unloaded: list[str] = []
-    text_lines = label_path.read_text(encoding="utf-8").splitlines() if objects else []
+    text_lines = read_text(label_path).splitlines() if objects else []
     nonempty = [t for t in text_lines if t.strip()]
     for line, (obj, text) in enumerate(zip(objects, nonempty)):
         frame = by_number.get(obj.frame)
