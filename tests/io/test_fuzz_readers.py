@@ -21,7 +21,7 @@ import fuzz_harness as fh
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
 MUTANTS_PER_TYPE = 20
-SEED_NAMES = ["kitti_bin", "kitti_label", "kitti_calib", "tracking_label", "tracking_calib", "pcd_ascii",
+SEED_NAMES = ["kitti_bin", "bin_folder", "kitti_label", "kitti_calib", "tracking_label", "tracking_calib", "pcd_ascii",
               "pcd_binary", "pcd_binary_compressed", "ply_binary", "ply_ascii", "las", "laz", "nuscenes_tables",
               "nuscenes_pcdbin", "sustech_json", "sustech_pcd", "sweeplabel_json", "sequence_folder"]
 

@@ -246,6 +246,7 @@ def test_ply_trailing_data_is_reported(tmp_path: Path) -> None:
     notes: list[str] = []
     assert read_ply(path, notes).shape == (2, 3)
     assert notes == ["a.ply: 4 bytes after the last vertex ignored"]
+    assert read_sequence(path).warnings == notes  # at open, in LoadedSequence.warnings
 
 
 def test_binary_compressed_guard_is_a_realistic_lzf_bound(tmp_path: Path) -> None:

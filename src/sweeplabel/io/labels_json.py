@@ -107,7 +107,10 @@ def read_labels_json(path: Path | str) -> LoadedSequence:
             for i, a in enumerate(checker.list(root, (), "annotations"))]
     if root.get("schema"):
         seq.meta["_schema"] = root["schema"]  # see schema_of()
-    return LoadedSequence(seq, tracks, anns)
+    warnings = [f"{path}, line {doc.line_of(('sequence', 'frames', f.index), 'source_path')}: frame {f.index}: "
+                f"point file {f.source_path} is missing; the frame has no points"
+                for f in frames if f.source_path is not None and f.loader is None]
+    return LoadedSequence(seq, tracks, anns, warnings)
 
 
 class _Checker:
@@ -151,6 +154,10 @@ class _Checker:
         timestamp = self._get(f, at, "timestamp_s", _is_finite, "a finite number")
         source = self._get(f, at, "source_path", lambda v: v is None or isinstance(v, str), "null or a string")
         meta = self.obj(f, at, "meta")
+        if "bin_fields" in meta and not (_is_int(meta["bin_fields"]) and 3 <= meta["bin_fields"] <= 64):
+            raise self.doc.fail((*at, "meta"), "bin_fields: expected a whole number 3 to 64", key="bin_fields")
+        if "point_fields" in meta and not (isinstance(meta["point_fields"], list) and 3 <= len(meta["point_fields"]) <= 64):
+            raise self.doc.fail((*at, "meta"), "point_fields: expected a list of 3 to 64 names", key="point_fields")
         return Frame(index, timestamp, T, loader=_loader_for(Path(source), meta) if source else None,
                      source_path=Path(source) if source else None, meta=meta)
 

@@ -240,11 +240,25 @@ def _frame_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)])
 
 
-def read_ply_header(path: Path) -> None:
-    """Check a PLY file's header now (FormatError), so a bad file is refused at open."""
+def read_ply_header(path: Path) -> list[str]:
+    """Check a PLY file's header now (FormatError), so a bad file is refused at open;
+    returns the trailing-data warning reading it will give (from the size and line count)."""
     with open(path, "rb") as handle:
         head = handle.read(64 * 1024)
-    _ply_header(path, head)
+    fmt, body_start, elements, _ = _ply_header(path, head)
+    if not elements or elements[0][0] != "vertex" or any(c for _, c, _ in elements[1:]):
+        return []
+    _, count, props = elements[0]
+    size = path.stat().st_size
+    if fmt == "ascii":
+        with open(path, "rb") as handle:
+            handle.seek(body_start)
+            rows = sum(1 for line in handle if line.strip())
+        extra = rows - count
+        return [f"{path.name}: {extra} lines after the last vertex ignored"] if extra > 0 else []
+    itemsize = np.dtype([(n, "<" + t) for n, t in props if t != "list"]).itemsize
+    extra = size - body_start - count * itemsize
+    return [f"{path.name}: {extra} bytes after the last vertex ignored"] if extra > 0 else []
 
 
 def _cloud_loader(path: Path, fields: int):
@@ -275,7 +289,7 @@ def read_point_folder(folder: Path | str, fields_per_point: int | None = None,
         if path.suffix == ".bin" and path.stat().st_size % (4 * fields):
             read_bin(path, fields)  # raises the clear error now, not lazily
         elif path.suffix == ".ply":
-            read_ply_header(path)
+            warnings += read_ply_header(path)
         frames.append(Frame(index=i, timestamp_s=i * period_s,
                             T_world_sensor=poses[i] if poses else np.eye(4),
                             loader=_cloud_loader(path, fields), source_path=path,

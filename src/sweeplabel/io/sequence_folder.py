@@ -20,7 +20,7 @@ import numpy as np
 from ..model import Annotation, Box, Frame, Sequence, Source, Track, default_schema
 from .errors import FormatError
 from .registry import LoadedSequence, SequenceReader, register_reader
-from .text import loads_json, read_text
+from .text import loads_json, parse_float, read_text
 
 FORMAT_NAME = "sweeplabel-sequence"
 FORMAT_VERSION = 1
@@ -264,7 +264,7 @@ def _parse_pose(path: Path, number: int, line: str) -> tuple[float, np.ndarray]:
     values = []
     for column, text in enumerate(fields, start=1):
         try:
-            value = float(text)
+            value = parse_float(text)
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
