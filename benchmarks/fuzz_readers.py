@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO / "tests")]
 
 import fuzz_harness as fh  # noqa: E402
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st  # noqa: E402
 
 
 def main() -> None:
@@ -30,20 +30,28 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--json", type=Path, default=None, help="write every result here")
     parser.add_argument("--show", type=int, default=30, help="failures to print")
+    parser.add_argument("--seed", type=int, default=None, help="hypothesis seed (default: derandomized, "
+                        "the same mutants every run)")
+    parser.add_argument("--src", type=Path, default=REPO / "src",
+                        help="the sweeplabel source the worker reads with (e.g. an older checkout, to compare)")
     args = parser.parse_args()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fuzz_readers_") as tmp:
         seeds = fh.build_seeds(args.data, Path(tmp))
         names = [n for n in seeds if not args.only or n in args.only.split(",")]
-        worker = fh.Worker(REPO / "src")
+        worker = fh.Worker(args.src)
         results: list[dict] = []
         try:
             for name in names:
-                fh.baseline(worker, seeds[name])
+                try:
+                    fh.baseline(worker, seeds[name])
+                except RuntimeError as exc:  # an older reader may refuse a valid seed
+                    print(f"{name}: {exc}", file=sys.stderr)
                 run = fh.make_runner(seeds, worker, results, name)
 
                 @settings(max_examples=args.n, deadline=None, database=None, phases=[Phase.generate],
-                          suppress_health_check=list(HealthCheck), derandomize=True)
+                          suppress_health_check=list(HealthCheck), derandomize=args.seed is None)
+                @seed(args.seed or 0)
                 @given(st.integers(0, 99), st.integers(0, len(fh.OPERATORS) - 1), st.integers(0, 2 ** 32))
                 def fuzz(target_index: int, op_index: int, salt: int) -> None:
                     run(target_index, op_index, salt)
