@@ -33,6 +33,7 @@ from .errors import FormatError
 from .paths import plain_name
 from .ply_bin import read_bin
 from .registry import LoadedSequence, SequenceReader, register_reader
+from .text import parse_float, parse_int, read_text
 
 IMAGE_SIZE_WH = (1242, 375)
 DONTCARE = "DontCare"
@@ -110,24 +111,32 @@ def read_calib(path: Path | str) -> KittiCalib:
     tracking spelling ``R_rect``/``Tr_velo_cam`` (with or without colon)."""
     path = Path(path)
     matrices: dict[str, np.ndarray] = {}
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    lines: dict[str, int] = {}
+    for line_no, line in enumerate(read_text(path).splitlines(), 1):
         parts = line.split()
         if not parts:
             continue
         key = parts[0].rstrip(":")
         key = _CALIB_ALIASES.get(key, key)
-        try:
-            values = np.array([float(v) for v in parts[1:]], dtype=np.float64)
-        except ValueError:
-            raise FormatError(path, f"{key}: expected numbers", line=line_no) from None
         want = _CALIB_SIZES.get(key)
-        if want is not None and values.size != want:
+        if want is None:
+            continue  # other calibrations (cameras, imu) are not used here
+        try:
+            values = np.array([parse_float(v) for v in parts[1:]], dtype=np.float64)
+        except ValueError as exc:
+            raise FormatError(path, f"{key}: expected finite numbers, got {str(exc)[:40]!r}", line=line_no) from None
+        if values.size != want:
             raise FormatError(path, f"{key}: expected {want} numbers, got {values.size}", line=line_no)
-        if want is not None:
-            matrices[key] = values.reshape(3, -1)
+        matrices[key] = values.reshape(3, -1)
+        lines[key] = line_no
     for required in ("P2", "R0_rect", "Tr_velo_to_cam"):
         if required not in matrices:
-            raise FormatError(path, f"missing {required} (expected a line '{required}: <numbers>')")
+            raise FormatError(path, f"missing {required} (expected a line '{required}: <numbers>')", line=1)
+    for key in ("R0_rect", "Tr_velo_to_cam"):
+        R = matrices[key][:, :3]
+        if not (np.allclose(R @ R.T, np.eye(3), atol=1e-3) and abs(np.linalg.det(R) - 1.0) < 1e-3):
+            raise FormatError(path, f"{key}: the 3x3 part is not a rotation (det {np.linalg.det(R):.4g}); "
+                              "expected an orthonormal matrix", line=lines[key])
     return KittiCalib(matrices)
 
 
@@ -161,24 +170,23 @@ def parse_label_line(text: str, path: Path, line_no: int, tracking: bool) -> Kit
     head = parts[:2] if tracking else []
     body = parts[2:] if tracking else parts
     try:
-        nums = [float(v) for v in body[1:]]
-        frame, track_id = (int(head[0]), int(head[1])) if tracking else (None, None)
-    except ValueError:
-        bad = next(v for v in (head + body[1:]) if not _is_number(v))
-        raise FormatError(path, f"expected a number, got {bad!r}", line=line_no) from None
+        nums = [parse_float(v) for v in body[1:]]
+        frame, track_id = (parse_int(head[0]), parse_int(head[1])) if tracking else (None, None)
+    except ValueError as exc:
+        bad = str(exc)
+        shown = bad if len(bad) <= 24 else bad[:20] + f"... ({len(bad)} characters)"
+        what = "a whole number (frame, track id)" if bad in head else "a number"
+        raise FormatError(path, f"expected {what}, got {shown!r}", line=line_no) from None
+    if tracking and (frame < 0 or track_id < -1):
+        raise FormatError(path, f"expected frame >= 0 and track id >= -1, got {frame} {track_id}", line=line_no)
+    if body[0] != DONTCARE and not all(v > 0 for v in nums[7:10]):
+        raise FormatError(path, f"{body[0]}: expected positive dimensions h w l, got "
+                          f"{' '.join(body[8:11])}", line=line_no)
     return KittiObject(
         type=body[0], truncated=nums[0], occluded=int(nums[1]), alpha=nums[2],
         bbox=tuple(nums[3:7]), dims_hwl_m=tuple(nums[7:10]), location_m=tuple(nums[10:13]),
         rotation_y_rad=nums[13], score=nums[14] if len(nums) > 14 else None,
         frame=frame, track_id=track_id, raw_fields=body[1:])
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def format_label_line(obj: KittiObject, decimals: int, int_truncated: bool = False) -> str:
@@ -347,7 +355,7 @@ def frame_label_lines(frame: Frame, items: list[tuple[Annotation, Track]], schem
 def read_label_file(path: Path, tracking: bool) -> list[KittiObject]:
     """Every non-empty line of a label file."""
     objects = []
-    for line_no, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for line_no, text in enumerate(read_text(path).splitlines(), 1):
         if text.strip():
             objects.append(parse_label_line(text, path, line_no, tracking))
     return objects

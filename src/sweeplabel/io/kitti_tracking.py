@@ -26,6 +26,7 @@ from .kitti import (DONTCARE, KittiCalib, annotation_attributes, box_from_camera
                     read_calib, read_label_file, _bin_loader)
 from .paths import plain_name
 from .registry import LoadedSequence, SequenceReader, register_reader
+from .text import parse_float, read_text
 
 EARTH_RADIUS_M = 6378137.0
 PERIOD_S = 0.1
@@ -45,17 +46,20 @@ def read_oxts_poses(path: Path) -> list[np.ndarray]:
     Mercator frame scaled at the first latitude (as the KITTI devkit does)."""
     poses: list[np.ndarray] = []
     scale = None
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for line_no, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
-            v = [float(x) for x in line.split()]
+            v = [parse_float(x) for x in line.split()]
         except ValueError:
             raise FormatError(path, "expected 30 numbers (oxts packet)", line=line_no) from None
         if len(v) < 6:
             raise FormatError(path, f"expected at least 6 numbers (lat lon alt roll pitch yaw), got {len(v)}",
                               line=line_no)
         lat, lon, alt, roll, pitch, yaw = v[:6]
+        if not (abs(lat) < 89.0 and abs(lon) <= 180.0):
+            raise FormatError(path, f"latitude {lat}, longitude {lon}: expected |lat| < 89 and |lon| <= 180 degrees",
+                              line=line_no)
         if scale is None:
             scale = math.cos(math.radians(lat))
         t = [scale * EARTH_RADIUS_M * math.radians(lon),
@@ -80,19 +84,29 @@ def velodyne_poses(oxts_poses: list[np.ndarray], calib: KittiCalib) -> list[np.n
     return [T_origin @ T for T in raw]
 
 
+def _looks_like_tracking_root(root: Path) -> bool:
+    """``velodyne/SSSS/`` sequence folders next to ``label_02/`` or ``calib/`` (labels are optional)."""
+    velo = root / "velodyne"
+    if not velo.is_dir() or not ((root / "label_02").is_dir() or (root / "calib").is_dir()):
+        return False
+    try:
+        return any(p.is_dir() for p in velo.iterdir())
+    except OSError:
+        return False
+
+
 def _tracking_root(path: Path) -> tuple[Path, str | None]:
     """``(training root, sequence id or None)`` for a root or a ``velodyne/SSSS`` folder."""
-    if path.parent.name == "velodyne" and (path.parent.parent / "label_02").is_dir():
+    if path.parent.name == "velodyne" and _looks_like_tracking_root(path.parent.parent):
         return path.parent.parent, path.name
-    if (path / "training" / "label_02").is_dir():
+    if _looks_like_tracking_root(path / "training"):
         return path / "training", None
     return path, None
 
 
 def _is_kitti_tracking(path: Path) -> bool:
     root, _ = _tracking_root(path)
-    velo = root / "velodyne"
-    return (root / "label_02").is_dir() and velo.is_dir() and any(p.is_dir() for p in velo.iterdir())
+    return _looks_like_tracking_root(root)
 
 
 def read_kitti_tracking(path: Path | str, sequence_id: str | None = None,
@@ -132,7 +146,7 @@ def read_kitti_tracking(path: Path | str, sequence_id: str | None = None,
     tracks: dict[int, Track] = {}
     anns: list[Annotation] = []
     unloaded: list[str] = []
-    text_lines = label_path.read_text(encoding="utf-8").splitlines() if objects else []
+    text_lines = read_text(label_path).splitlines() if objects else []
     nonempty = [t for t in text_lines if t.strip()]
     for line, (obj, text) in enumerate(zip(objects, nonempty)):
         frame = by_number.get(obj.frame)

@@ -43,6 +43,8 @@ _NUS_FRAME_KEYS = ("nuscenes_sample_data_token", "nuscenes_sample_token", "nusce
                    "nuscenes_timestamp_us", "nuscenes_filename", "lidar2ego", "ego2global")
 TABLES = ("attribute", "calibrated_sensor", "category", "ego_pose", "instance", "log", "map", "sample",
           "sample_annotation", "sample_data", "scene", "sensor", "visibility")
+# unlabelled data (e.g. a test split) may lack the annotation tables
+OPTIONAL_TABLES = ("attribute", "category", "instance", "map", "sample_annotation", "visibility")
 VISIBILITY = [("1", "v0-40", "visibility of whole object is between 0 and 40%"),
               ("2", "v40-60", "visibility of whole object is between 40 and 60%"),
               ("3", "v60-80", "visibility of whole object is between 60 and 80%"),
@@ -83,47 +85,111 @@ def box_from_record(rec: dict[str, Any]) -> Box:
 
 
 # -- tables ----------------------------------------------------------------------------------------
+# fields each record must have (checked when a record is used): kind per key
+_RECORD_FIELDS: dict[str, dict[str, str]] = {
+    "scene": {"token": "str"},
+    "sample": {"token": "str", "scene_token": "str"},
+    "sample_data": {"token": "str", "sample_token": "str", "calibrated_sensor_token": "str",
+                    "ego_pose_token": "str", "timestamp": "number", "filename": "str"},
+    "calibrated_sensor": {"token": "str", "translation": "vec3", "rotation": "quat"},
+    "ego_pose": {"token": "str", "translation": "vec3", "rotation": "quat"},
+    "sample_annotation": {"token": "str", "instance_token": "str", "sample_token": "str",
+                          "translation": "vec3", "size": "size", "rotation": "quat"},
+    "instance": {"token": "str", "category_token": "str"},
+    "category": {"token": "str", "name": "str"},
+}
+_KIND_TEXT = {"str": "a string", "number": "a finite number", "vec3": "a list of 3 finite numbers",
+              "size": "a list of 3 positive numbers", "quat": "a unit quaternion [w, x, y, z]",
+              "dict": "an object", "list": "a list"}
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _kind_ok(kind: str, v: Any) -> bool:
+    if kind == "str":
+        return isinstance(v, str)
+    if kind == "number":
+        return _finite(v)
+    if kind in ("vec3", "size"):
+        return (isinstance(v, list) and len(v) == 3 and all(_finite(x) for x in v)
+                and (kind == "vec3" or all(x > 0 for x in v)))
+    if kind == "quat":
+        return (isinstance(v, list) and len(v) == 4 and all(_finite(x) for x in v)
+                and abs(math.sqrt(sum(x * x for x in v)) - 1.0) < 1e-2)
+    return isinstance(v, dict if kind == "dict" else list)
+
+
 class Tables:
-    """The JSON tables of one version folder, indexed by token."""
+    """The JSON tables of one version folder, indexed by token; errors at the line of the
+    record (and key) in its table file."""
 
     def __init__(self, folder: Path) -> None:
+        from .sequence_folder import JsonDoc
+
         self.folder = folder
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.by_token: dict[str, dict[str, dict[str, Any]]] = {}
+        self.docs: dict[str, JsonDoc] = {}
+        self._index: dict[str, dict[int, int]] = {}
+        self._checked: set[int] = set()
         for name in TABLES:
             path = folder / f"{name}.json"
             if not path.is_file():
-                if name in ("map",):
-                    self.rows[name] = []
+                if name in OPTIONAL_TABLES:
+                    self.rows[name], self.by_token[name], self._index[name] = [], {}, {}
                     continue
                 raise FormatError(path, f"missing table {name}.json (expected the nuScenes table set)")
-            try:
-                rows = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise FormatError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
-            if not isinstance(rows, list):
-                raise FormatError(path, "expected a JSON list of records")
+            doc = JsonDoc(path, top=list)
+            rows = doc.root
+            for i, r in enumerate(rows):
+                if not isinstance(r, dict) or not isinstance(r.get("token"), str):
+                    raise doc.fail((i,), f"record {i}: expected an object with a string 'token'")
+            self.docs[name] = doc
             self.rows[name] = rows
-            self.by_token[name] = {r.get("token"): r for r in rows if isinstance(r, dict)}
+            self.by_token[name] = {r["token"]: r for r in rows}
+            self._index[name] = {id(r): i for i, r in enumerate(rows)}
 
-    def get(self, table: str, token: str, referrer: str, field: str, owner: str) -> dict[str, Any]:
-        """The record ``token`` of ``table``; a dangling token is a FormatError that names
-        the referring file and the line where the token stands."""
-        rec = self.by_token[table].get(token)
-        if rec is None:
-            path = self.folder / f"{referrer}.json"
-            raise FormatError(path, f"{referrer} {owner}: {field} {token!r} not found in {table}.json",
-                              line=_line_of(path, token))
+    def fail(self, table: str, rec: dict[str, Any], message: str, key: str | None = None) -> FormatError:
+        """A FormatError at the line of ``rec`` (its ``key``) in ``table``.json."""
+        i = self._index.get(table, {}).get(id(rec))
+        if i is None or table not in self.docs:
+            return FormatError(self.folder / f"{table}.json", message, line=1)
+        return self.docs[table].fail((i,), f"{table} record {rec.get('token')}: {message}", key=key)
+
+    def check(self, table: str, rec: dict[str, Any], extra: dict[str, str] | None = None) -> dict[str, Any]:
+        """``rec`` with the fields the reader needs checked (once per record)."""
+        if id(rec) in self._checked and not extra:
+            return rec
+        for key, kind in {**_RECORD_FIELDS.get(table, {}), **(extra or {})}.items():
+            if key not in rec or not _kind_ok(kind, rec[key]):
+                got = f", got {json.dumps(rec[key])[:40]}" if key in rec else " (missing)"
+                raise self.fail(table, rec, f"{key}: expected {_KIND_TEXT[kind]}{got}", key=key)
+        self._checked.add(id(rec))
         return rec
 
+    def get(self, table: str, token: str, referrer: str, field: str, owner: str,
+            referrer_rec: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The record ``token`` of ``table`` (checked); a dangling token is a FormatError
+        that names the referring file and the line where the token stands."""
+        rec = self.by_token[table].get(token) if isinstance(token, str) else None
+        if rec is None:
+            message = f"{field} {token!r} not found in {table}.json"
+            if referrer_rec is not None:
+                raise self.fail(referrer, referrer_rec, message, key=field)
+            path = self.folder / f"{referrer}.json"
+            raise FormatError(path, f"{referrer} {owner}: {message}", line=_line_of(path, str(token)))
+        return self.check(table, rec)
 
-def _line_of(path: Path, text: str) -> int | None:
+
+def _line_of(path: Path, text: str) -> int:
     try:
-        content = path.read_text(encoding="utf-8")
+        content = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return None
+        return 1
     pos = content.find(text)
-    return content.count("\n", 0, pos) + 1 if pos >= 0 else None
+    return content.count("\n", 0, pos) + 1 if pos >= 0 else 1
 
 
 def find_version_folder(root: Path) -> Path | None:
@@ -143,9 +209,14 @@ def _category(name: str, schema: LabelSchema) -> str:
     return "misc" if schema.has_category("misc") else schema.default_category
 
 
+def _str_in(value: Any, container: Any) -> bool:
+    return isinstance(value, str) and value in container
+
+
 def _lidar_calibrations(t: Tables, channel: str) -> set[str]:
     sensors = {s["token"] for s in t.rows["sensor"] if s.get("channel") == channel}
-    return {c["token"] for c in t.rows["calibrated_sensor"] if c.get("sensor_token") in sensors}
+    return {c["token"] for c in t.rows["calibrated_sensor"]
+            if isinstance(c.get("sensor_token"), str) and c["sensor_token"] in sensors}
 
 
 def read_nuscenes(path: Path | str, scene: str | None = None, channel: str = "LIDAR_TOP",
@@ -164,21 +235,28 @@ def read_nuscenes(path: Path | str, scene: str | None = None, channel: str = "LI
         raise FormatError(folder / "scene.json", "no scene records")
     scene_rec = next((s for s in scenes if scene in (s["token"], s.get("name"))), None) if scene else scenes[0]
     if scene_rec is None:
-        raise FormatError(folder / "scene.json", f"no scene named {scene!r}")
+        raise FormatError(folder / "scene.json", f"no scene named {scene!r}", line=1)
+    t.check("scene", scene_rec)
     samples = {s["token"]: s for s in t.rows["sample"] if s.get("scene_token") == scene_rec["token"]}
+    if not all(isinstance(s.get("name", ""), str) for s in scenes):
+        bad = next(s for s in scenes if not isinstance(s.get("name", ""), str))
+        raise t.fail("scene", bad, "name: expected a string", key="name")
     calibs = _lidar_calibrations(t, channel)
-    records = sorted((sd for sd in t.rows["sample_data"]
-                      if sd.get("calibrated_sensor_token") in calibs and sd.get("sample_token") in samples),
-                     key=lambda sd: sd["timestamp"])
+    records = [t.check("sample_data", sd) for sd in t.rows["sample_data"]
+               if _str_in(sd.get("calibrated_sensor_token"), calibs) and _str_in(sd.get("sample_token"), samples)]
+    records.sort(key=lambda sd: sd["timestamp"])
     if not records:
-        raise FormatError(folder / "sample_data.json", f"no {channel} sample_data in scene {scene_rec.get('name')}")
+        raise t.fail("scene", scene_rec, f"no {channel} sample_data in this scene (sample_data.json has none "
+                     f"of its samples with a {channel} calibrated_sensor)")
     frames: list[Frame] = []
     key_frame_of_sample: dict[str, int] = {}
     missing = 0
     for index, sd in enumerate(records):
         owner = f"record {sd['token']}"
-        cs = t.get("calibrated_sensor", sd["calibrated_sensor_token"], "sample_data", "calibrated_sensor_token", owner)
-        ep = t.get("ego_pose", sd["ego_pose_token"], "sample_data", "ego_pose_token", owner)
+        cs = t.get("calibrated_sensor", sd["calibrated_sensor_token"], "sample_data", "calibrated_sensor_token", owner,
+                   sd)
+        ep = t.get("ego_pose", sd["ego_pose_token"], "sample_data", "ego_pose_token", owner, sd)
+        t.check("sample_data", sd, {EXTRA: "dict"} if EXTRA in sd else None)
         T_ego_sensor = transform_from(cs["translation"], cs["rotation"])
         T_world_ego = transform_from(ep["translation"], ep["rotation"])
         file = inside(dataroot, sd["filename"], f"sample_data {sd['token']}: filename", folder / "sample_data.json")
@@ -200,7 +278,9 @@ def read_nuscenes(path: Path | str, scene: str | None = None, channel: str = "LI
     if missing:
         warnings.append(f"{missing} of {len(records)} point files are not in {dataroot}; frames without points")
     tracks, anns = _annotations(t, key_frame_of_sample, schema)
-    log = t.by_token["log"].get(scene_rec.get("log_token"), {})
+    log = t.by_token["log"].get(scene_rec.get("log_token"), {}) if isinstance(scene_rec.get("log_token"), str) else {}
+    if not isinstance(scene_rec.get(EXTRA, {}), dict):
+        raise t.fail("scene", scene_rec, f"{EXTRA}: expected an object", key=EXTRA)
     seq = Sequence(scene_rec.get("name", "scene"), frames, root=dataroot, format="nuscenes", meta={
         "nuscenes_version": folder.name, "nuscenes_scene_token": scene_rec["token"],
         "nuscenes_scene_description": scene_rec.get("description", ""), "nuscenes_log": dict(log),
@@ -214,35 +294,48 @@ def _annotations(t: Tables, frame_of_sample: dict[str, int], schema: LabelSchema
     tracks: dict[str, Track] = {}
     anns: list[Annotation] = []
     for rec in t.rows["sample_annotation"]:
-        owner = f"record {rec.get('token')}"
-        inst = t.get("instance", rec["instance_token"], "sample_annotation", "instance_token", owner)
-        if rec["sample_token"] not in t.by_token["sample"]:
-            t.get("sample", rec["sample_token"], "sample_annotation", "sample_token", owner)
-        frame_index = frame_of_sample.get(rec["sample_token"])
-        if frame_index is None:
+        sample_token = rec.get("sample_token")
+        if isinstance(sample_token, str) and sample_token not in frame_of_sample and sample_token in t.by_token["sample"]:
             continue  # another scene
-        track = tracks.get(inst["token"])
-        if track is None:
-            cat = t.get("category", inst["category_token"], "instance", "category_token", f"record {inst['token']}")
-            extra = inst.get(EXTRA, {})
-            category = extra.get("category")
-            if not (category and schema.has_category(category)):
-                category = _category(cat["name"], schema)
-            track = Track(new_token(), category, int(extra.get("number", len(tracks))),
-                          {**extra.get("attributes", {}), "nuscenes_category": cat["name"],
-                           "nuscenes_instance_token": inst["token"]})
-            tracks[inst["token"]] = track
-        attr_names = [t.by_token["attribute"][a]["name"] for a in rec.get("attribute_tokens", [])
-                      if a in t.by_token["attribute"]]
-        extra = rec.get(EXTRA, {})
-        anns.append(Annotation(new_token(), track.token, frame_index, box_from_record(rec), {
-            **extra.get("attributes", {}),
-            "nuscenes_token": rec["token"], "nuscenes_attributes": attr_names,
-            "nuscenes_visibility_token": rec.get("visibility_token", ""),
-            "nuscenes_num_lidar_pts": rec.get("num_lidar_pts", 0),
-            "nuscenes_num_radar_pts": rec.get("num_radar_pts", 0)},
-            source=extra.get("source", "manual"), review_state=extra.get("review_state", "unreviewed")))
+        t.check("sample_annotation", rec)
+        try:
+            _annotation(t, rec, frame_of_sample, schema, tracks, anns)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # fields of sweeplabel's extras
+            raise t.fail("sample_annotation", rec, f"unusable record ({type(exc).__name__}: {exc})") from None
     return list(tracks.values()), anns
+
+
+def _annotation(t: Tables, rec: dict[str, Any], frame_of_sample: dict[str, int], schema: LabelSchema,
+                tracks: dict[str, Track], anns: list[Annotation]) -> None:
+    owner = f"record {rec.get('token')}"
+    inst = t.get("instance", rec["instance_token"], "sample_annotation", "instance_token", owner, rec)
+    if rec["sample_token"] not in t.by_token["sample"]:
+        t.get("sample", rec["sample_token"], "sample_annotation", "sample_token", owner, rec)
+    frame_index = frame_of_sample.get(rec["sample_token"])
+    if frame_index is None:
+        return  # another scene
+    track = tracks.get(inst["token"])
+    if track is None:
+        cat = t.get("category", inst["category_token"], "instance", "category_token", f"record {inst['token']}",
+                    inst)
+        extra = inst.get(EXTRA, {})
+        category = extra.get("category")
+        if not (category and schema.has_category(category)):
+            category = _category(cat["name"], schema)
+        track = Track(new_token(), category, int(extra.get("number", len(tracks))),
+                      {**extra.get("attributes", {}), "nuscenes_category": cat["name"],
+                       "nuscenes_instance_token": inst["token"]})
+        tracks[inst["token"]] = track
+    attr_names = [str(t.by_token["attribute"][a].get("name", "")) for a in rec.get("attribute_tokens", [])
+                  if isinstance(a, str) and a in t.by_token["attribute"]]
+    extra = rec.get(EXTRA, {})
+    anns.append(Annotation(new_token(), track.token, frame_index, box_from_record(rec), {
+        **extra.get("attributes", {}),
+        "nuscenes_token": rec["token"], "nuscenes_attributes": attr_names,
+        "nuscenes_visibility_token": rec.get("visibility_token", ""),
+        "nuscenes_num_lidar_pts": rec.get("num_lidar_pts", 0),
+        "nuscenes_num_radar_pts": rec.get("num_radar_pts", 0)},
+        source=extra.get("source", "manual"), review_state=extra.get("review_state", "unreviewed")))
 
 
 def _is_nuscenes(path: Path) -> bool:
@@ -260,36 +353,67 @@ def read_mmdet3d_demo(path: Path | str, schema: LabelSchema | None = None) -> Lo
         raise FormatError(root, "expected a derived_gt_<sample>.json next to samples/")
     frames, tracks, anns = [], [], []
     for index, gt_path in enumerate(gt_files):
-        gt = json.loads(gt_path.read_text(encoding="utf-8"))
+        from .sequence_folder import JsonDoc
+
+        doc = JsonDoc(gt_path)
+        gt = doc.root
         try:
-            T_ego_sensor = np.array(gt["lidar2ego"], dtype=np.float64)
-            T_world_ego = np.array(gt["ego2global"], dtype=np.float64)
-            lidar_file = root / gt["lidar_path"]
-        except KeyError as exc:
-            raise FormatError(gt_path, f"missing key {exc.args[0]!r}") from None
-        T = T_world_ego @ T_ego_sensor
-        fields = int(gt.get("num_pts_feats", 5))
-        if not lidar_file.is_file():
-            raise FormatError(gt_path, f"lidar_path {gt['lidar_path']!r} does not exist")
-        if lidar_file.stat().st_size % (4 * fields):
-            read_bin(lidar_file, fields)
-        frames.append(Frame(index, float(gt.get("timestamp_s", index)), T,
-                            loader=lambda f=lidar_file, n=fields: read_bin(f, n), source_path=lidar_file,
-                            meta={"nuscenes_sample_token": gt.get("sample_token"), "nuscenes_is_key_frame": True,
-                                  "nuscenes_timestamp_us": int(round(float(gt.get("timestamp_s", 0)) * 1e6)),
-                                  "lidar2ego": T_ego_sensor.tolist(), "ego2global": T_world_ego.tolist(),
-                                  "point_fields": ["x", "y", "z", "intensity", "ring"][:fields]}))
-        for k, inst in enumerate(gt.get("instances", [])):
-            x, y, z, l, w, h, yaw = inst["bbox_3d"]
-            box_sensor = Box((x, y, z), (l, w, h), yaw)
-            name = inst.get("label") or "misc"
-            track = Track(new_token(), _category(name, schema), len(tracks), {"nuscenes_category": name})
-            tracks.append(track)
-            anns.append(Annotation(new_token(), track.token, index, _box_to_world(box_sensor, T), {
-                "nuscenes_num_lidar_pts": inst.get("num_lidar_pts", 0), "mmdet3d_index": k,
-                "velocity_mps": list(inst.get("velocity", [0.0, 0.0]))}))
+            _mmdet3d_frame(root, index, gt_path, doc, schema, frames, tracks, anns)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise FormatError(gt_path, f"unusable mmdet3d info ({type(exc).__name__}: {str(exc)[:80]})",
+                              line=1) from None
     seq = Sequence(root.name, frames, root=root, format="nuscenes-mmdet3d")
     return LoadedSequence(seq, tracks, anns)
+
+
+def _mmdet3d_frame(root: Path, index: int, gt_path: Path, doc, schema: LabelSchema, frames: list, tracks: list,
+                   anns: list) -> None:
+    """One derived_gt file: its frame and boxes (every box finite with positive sizes)."""
+    gt = doc.root
+    for key in ("lidar2ego", "ego2global", "lidar_path"):
+        if key not in gt:
+            raise doc.fail((), f"missing key {key!r}")
+    poses = []
+    for key in ("lidar2ego", "ego2global"):
+        T = np.array(gt[key], dtype=np.float64)
+        if T.shape != (4, 4) or not np.isfinite(T).all():
+            raise doc.fail((), f"{key}: expected a finite 4x4 matrix", key=key)
+        poses.append(T)
+    T_ego_sensor, T_world_ego = poses
+    if not isinstance(gt["lidar_path"], str):
+        raise doc.fail((), "lidar_path: expected a string", key="lidar_path")
+    lidar_file = root / gt["lidar_path"]
+    T = T_world_ego @ T_ego_sensor
+    fields = gt.get("num_pts_feats", 5)
+    if fields not in (4, 5):
+        raise doc.fail((), f"num_pts_feats: expected 4 or 5, got {fields!r}", key="num_pts_feats")
+    if not lidar_file.is_file():
+        raise doc.fail((), f"lidar_path {gt['lidar_path']!r} does not exist", key="lidar_path")
+    if lidar_file.stat().st_size % (4 * fields):
+        read_bin(lidar_file, fields)
+    timestamp_s = gt.get("timestamp_s", index)
+    if not (isinstance(timestamp_s, (int, float)) and math.isfinite(timestamp_s)):
+        raise doc.fail((), "timestamp_s: expected a finite number", key="timestamp_s")
+    frames.append(Frame(index, float(timestamp_s), T,
+                        loader=lambda f=lidar_file, n=fields: read_bin(f, n), source_path=lidar_file,
+                        meta={"nuscenes_sample_token": gt.get("sample_token"), "nuscenes_is_key_frame": True,
+                              "nuscenes_timestamp_us": int(round(float(timestamp_s) * 1e6)),
+                              "lidar2ego": T_ego_sensor.tolist(), "ego2global": T_world_ego.tolist(),
+                              "point_fields": ["x", "y", "z", "intensity", "ring"][:fields]}))
+    for k, inst in enumerate(gt.get("instances", [])):
+        at = ("instances", k)
+        box = inst.get("bbox_3d") if isinstance(inst, dict) else None
+        if not (isinstance(box, list) and len(box) == 7 and all(_finite(v) for v in box) and min(box[3:6]) > 0):
+            raise doc.fail(at, "bbox_3d: expected [x, y, z, l, w, h, yaw], finite, with positive l w h",
+                           key="bbox_3d")
+        x, y, z, l, w, h, yaw = box
+        box_sensor = Box((x, y, z), (l, w, h), yaw)
+        name = inst.get("label") or "misc"
+        track = Track(new_token(), _category(str(name), schema), len(tracks), {"nuscenes_category": name})
+        tracks.append(track)
+        anns.append(Annotation(new_token(), track.token, index, _box_to_world(box_sensor, T), {
+            "nuscenes_num_lidar_pts": inst.get("num_lidar_pts", 0), "mmdet3d_index": k,
+            "velocity_mps": list(inst.get("velocity", [0.0, 0.0]))}))
 
 
 def _box_to_world(box_sensor: Box, T_world_sensor: np.ndarray) -> Box:

@@ -27,11 +27,14 @@ import numpy as np
 from ..model import Frame, Sequence
 from .errors import FormatError
 from .registry import LoadedSequence, SequenceReader, register_reader
+from .text import parse_float, parse_int
 
 _TYPES = {("F", 4): "f4", ("F", 8): "f8", ("U", 1): "u1", ("U", 2): "u2", ("U", 4): "u4", ("U", 8): "u8",
           ("I", 1): "i1", ("I", 2): "i2", ("I", 4): "i4", ("I", 8): "i8"}
 _HEADER_KEYS = ("VERSION", "FIELDS", "SIZE", "TYPE", "COUNT", "WIDTH", "HEIGHT", "VIEWPOINT", "POINTS", "DATA")
 MAX_HEADER_BYTES = 64 * 1024
+MAX_COUNT = 1 << 16  # values per field (PCL descriptors have a few hundred)
+LZF_MAX_EXPANSION = 100  # LZF tops out near 88x (a 3-byte back-reference copies 264 bytes)
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,26 @@ def point_field_names(columns: dict[str, np.ndarray]) -> list[str]:
 
 
 # -- header --------------------------------------------------------------------------------
-def _ints(path: Path, key: str, values: list[str], line_no: int) -> list[int]:
+def _ints(path: Path, key: str, values: list[str], line_no: int, minimum: int = 0) -> list[int]:
     try:
-        return [int(v) for v in values]
+        numbers = [parse_int(v) for v in values]
     except ValueError:
-        raise FormatError(path, f"{key}: expected whole numbers, got {' '.join(values)!r}", line=line_no) from None
+        shown = " ".join(values)
+        shown = shown if len(shown) <= 40 else shown[:36] + "..."
+        raise FormatError(path, f"{key}: expected whole numbers, got {shown!r}", line=line_no) from None
+    if not numbers:
+        raise FormatError(path, f"{key}: expected a whole number, got nothing", line=line_no)
+    bad = next((v for v in numbers if v < minimum), None)
+    if bad is not None:
+        raise FormatError(path, f"{key}: expected whole numbers >= {minimum}, got {bad}", line=line_no)
+    return numbers
+
+
+def _one_int(path: Path, key: str, values: list[str], line_no: int) -> int:
+    numbers = _ints(path, key, values, line_no)
+    if len(numbers) != 1:
+        raise FormatError(path, f"{key}: expected one whole number, got {len(numbers)}", line=line_no)
+    return numbers[0]
 
 
 def read_header(path: Path, raw: bytes) -> PcdHeader:
@@ -92,7 +110,11 @@ def read_header(path: Path, raw: bytes) -> PcdHeader:
             raise FormatError(path, "expected a PCD header ending in a 'DATA ascii|binary|binary_compressed' line",
                               offset=pos)
         line_no += 1
-        text = raw[pos:end].decode("ascii", "replace").strip()
+        try:
+            text = raw[pos:end].decode("ascii").strip()
+        except UnicodeDecodeError as err:
+            raise FormatError(path, f"byte 0x{raw[pos + err.start]:02x} in the header: expected ASCII text "
+                              "(UTF-16/32 or a byte-order mark?)", line=line_no, offset=pos + err.start) from None
         pos = end + 1
         if not text or text.startswith("#"):
             continue
@@ -103,14 +125,20 @@ def read_header(path: Path, raw: bytes) -> PcdHeader:
         entries[key] = (values, line_no)
     for key in ("FIELDS", "SIZE", "TYPE", "WIDTH"):
         if key not in entries:
-            raise FormatError(path, f"missing header line {key}")
+            raise FormatError(path, f"missing header line {key}", line=line_no)
     names, ln_f = entries["FIELDS"]
     sizes = _ints(path, "SIZE", *entries["SIZE"])
     types, ln_t = entries["TYPE"]
     counts = _ints(path, "COUNT", *entries["COUNT"]) if "COUNT" in entries else [1] * len(names)
-    for key, vals, ln in (("SIZE", sizes, entries["SIZE"][1]), ("TYPE", types, ln_t), ("COUNT", counts, ln_f)):
+    ln_c = entries["COUNT"][1] if "COUNT" in entries else ln_f
+    for key, vals, ln in (("SIZE", sizes, entries["SIZE"][1]), ("TYPE", types, ln_t), ("COUNT", counts, ln_c)):
         if len(vals) != len(names):
             raise FormatError(path, f"{key} has {len(vals)} entries, FIELDS has {len(names)}", line=ln)
+    if any(c > MAX_COUNT for c in counts):
+        raise FormatError(path, f"COUNT: expected at most {MAX_COUNT} values per field, got {max(counts)}", line=ln_c)
+    named = [n for n in names if n != "_"]
+    if len(set(named)) != len(named):
+        raise FormatError(path, f"FIELDS: a field name is repeated ({' '.join(names)})", line=ln_f)
     for name, t, s in zip(names, types, sizes):
         if (t, s) not in _TYPES:
             raise FormatError(path, f"field {name!r}: unknown TYPE {t!r} with SIZE {s}; expected F (4, 8), "
@@ -119,9 +147,11 @@ def read_header(path: Path, raw: bytes) -> PcdHeader:
         if axis not in names:
             raise FormatError(path, f"missing field {axis!r}; expected FIELDS with x y z, got {' '.join(names)}",
                               line=ln_f)
-    width = _ints(path, "WIDTH", *entries["WIDTH"])[0]
-    height = _ints(path, "HEIGHT", *entries["HEIGHT"])[0] if "HEIGHT" in entries else 1
-    points = _ints(path, "POINTS", *entries["POINTS"])[0] if "POINTS" in entries else width * height
+        if counts[names.index(axis)] != 1:
+            raise FormatError(path, f"COUNT of field {axis!r}: expected 1, got {counts[names.index(axis)]}", line=ln_c)
+    width = _one_int(path, "WIDTH", *entries["WIDTH"])
+    height = _one_int(path, "HEIGHT", *entries["HEIGHT"]) if "HEIGHT" in entries else 1
+    points = _one_int(path, "POINTS", *entries["POINTS"]) if "POINTS" in entries else width * height
     if points != width * height:
         raise FormatError(path, f"POINTS {points} differs from WIDTH x HEIGHT = {width * height}",
                           line=entries["POINTS"][1])
@@ -129,8 +159,19 @@ def read_header(path: Path, raw: bytes) -> PcdHeader:
     if not data or data[0] not in ("ascii", "binary", "binary_compressed"):
         raise FormatError(path, f"unknown DATA {' '.join(data)!r}; expected ascii, binary or binary_compressed",
                           line=ln_d)
-    vp = [float(v) for v in entries.get("VIEWPOINT", ([], 0))[0]]
+    vp = _viewpoint(path, *entries.get("VIEWPOINT", ([], 0)))
     return PcdHeader(names, sizes, types, counts, width, height, points, data[0], pos, vp)
+
+
+def _viewpoint(path: Path, values: list[str], line_no: int) -> list[float]:
+    """VIEWPOINT tx ty tz qw qx qy qz: 7 finite numbers (or absent)."""
+    try:
+        vp = [parse_float(v) for v in values]
+    except ValueError as exc:
+        raise FormatError(path, f"VIEWPOINT: expected 7 finite numbers, got {str(exc)[:30]!r}", line=line_no) from None
+    if vp and len(vp) != 7:
+        raise FormatError(path, f"VIEWPOINT: expected 7 numbers (tx ty tz qw qx qy qz), got {len(vp)}", line=line_no)
+    return vp
 
 
 def record_layout(header: PcdHeader) -> tuple[np.dtype, list[str]]:
@@ -199,7 +240,8 @@ def lzf_decompress(src: np.ndarray, out: np.ndarray) -> int:
     return op
 
 
-def _compressed_body(path: Path, raw: bytes, header: PcdHeader, dtype: np.dtype) -> np.ndarray:
+def _compressed_body(path: Path, raw: bytes, header: PcdHeader, dtype: np.dtype,
+                     warnings: list[str]) -> np.ndarray:
     start = header.data_offset
     if len(raw) < start + 8:
         raise FormatError(path, "truncated body: expected 8 bytes of compressed/uncompressed sizes", offset=len(raw))
@@ -210,6 +252,11 @@ def _compressed_body(path: Path, raw: bytes, header: PcdHeader, dtype: np.dtype)
     if start + 8 + packed > len(raw):
         raise FormatError(path, f"truncated body: expected {packed} compressed bytes, found {len(raw) - start - 8}",
                           offset=len(raw))
+    if packed * LZF_MAX_EXPANSION + 64 < unpacked:
+        raise FormatError(path, f"{packed} compressed bytes cannot expand to {unpacked} (LZF expands at most "
+                          f"~{LZF_MAX_EXPANSION}x)", offset=start)
+    if start + 8 + packed < len(raw):
+        warnings.append(f"{len(raw) - start - 8 - packed} bytes after the compressed data ignored")
     out = np.empty(unpacked, dtype=np.uint8)
     written = lzf_decompress(np.frombuffer(raw, np.uint8, count=packed, offset=start + 8), out) if packed else 0
     if written != unpacked:
@@ -227,23 +274,33 @@ def _compressed_body(path: Path, raw: bytes, header: PcdHeader, dtype: np.dtype)
     return result
 
 
-def _ascii_body(path: Path, raw: bytes, header: PcdHeader, dtype: np.dtype) -> np.ndarray:
-    lines = raw[header.data_offset:].decode("ascii", "replace").splitlines()
+def _ascii_body(path: Path, raw: bytes, header: PcdHeader, dtype: np.dtype,
+                warnings: list[str]) -> np.ndarray:
+    body = raw[header.data_offset:]
     header_lines = raw[:header.data_offset].count(b"\n")
-    rows = [ln for ln in lines if ln.strip()]
+    try:
+        lines = body.decode("ascii").splitlines()
+    except UnicodeDecodeError as err:
+        at = header.data_offset + err.start
+        raise FormatError(path, f"byte 0x{raw[at]:02x} in the ascii body: expected ASCII numbers",
+                          line=header_lines + body.count(b"\n", 0, err.start) + 1, offset=at) from None
+    numbered = [(n, ln) for n, ln in enumerate(lines, header_lines + 1) if ln.strip()]
     width = sum(header.counts)
-    if len(rows) < header.points:
-        raise FormatError(path, f"truncated body: expected {header.points} point lines, found {len(rows)}",
+    if len(numbered) < header.points:
+        raise FormatError(path, f"truncated body: expected {header.points} point lines, found {len(numbered)}",
                           line=header_lines + len(lines) + 1)
+    if len(numbered) > header.points:
+        warnings.append(f"{len(numbered) - header.points} lines after the last point (line "
+                        f"{numbered[header.points][0]}) ignored")
     table = np.empty((header.points, width), dtype=np.float64)
-    for i, row in enumerate(rows[:header.points]):
+    for i, (line_no, row) in enumerate(numbered[:header.points]):
         parts = row.split()
         try:
             if len(parts) != width:
                 raise ValueError
-            table[i] = [float(v) for v in parts]  # Python's float() ignores the locale
+            table[i] = [_ascii_number(v) for v in parts]  # Python's float() ignores the locale
         except ValueError:
-            raise FormatError(path, f"expected {width} numbers per point", line=header_lines + i + 1) from None
+            raise FormatError(path, f"expected {width} numbers per point (nan allowed)", line=line_no) from None
     result = np.zeros(header.points, dtype=dtype)
     col = 0
     for name, c in zip(header.fields, header.counts):
@@ -251,6 +308,13 @@ def _ascii_body(path: Path, raw: bytes, header: PcdHeader, dtype: np.dtype) -> n
             result[name] = table[:, col:col + c] if c > 1 else table[:, col]
         col += c
     return result
+
+
+def _ascii_number(text: str) -> float:
+    """A number of an ascii PCD body: decimal or nan/inf (PCL writes nan for invalid points)."""
+    if len(text) > 64 or not text.isascii() or "_" in text:
+        raise ValueError(text)
+    return float(text)
 
 
 def _float32_table(header: PcdHeader, dtype: np.dtype) -> bool:
@@ -295,6 +359,41 @@ def _parse_header(path: Path, head: bytes) -> tuple[PcdHeader, np.dtype, list[st
     return header, dtype, warnings
 
 
+def min_body_bytes(header: PcdHeader, dtype: np.dtype) -> int:
+    """The fewest body bytes that can hold ``header.points`` points: ascii rows need 2 bytes
+    a value ('0 '), binary the records, binary_compressed 1/LZF_MAX_EXPANSION of them."""
+    if header.data == "ascii":
+        return header.points * 2 * sum(header.counts)
+    need = header.points * dtype.itemsize
+    return need if header.data == "binary" else 8 + need // LZF_MAX_EXPANSION
+
+
+def _check_fits(path: Path, header: PcdHeader, dtype: np.dtype, size: int) -> None:
+    """FormatError before anything is allocated when the body cannot hold the points."""
+    need = min_body_bytes(header, dtype)
+    have = size - header.data_offset
+    if need > size:
+        raise FormatError(path, f"header claims {header.points} points, more than the file can hold "
+                          f"({header.data}: at least {need} bytes, the file has {size})", offset=header.data_offset)
+    if need > have:
+        raise FormatError(path, f"truncated body: expected {header.points} points ({header.data}: at least {need} "
+                          f"bytes after the header), found {have}", offset=size)
+
+
+def file_warnings(path: Path | str) -> list[str]:
+    """The warnings reading ``path`` will give (layout quirks, bytes after the last point),
+    from its header and size alone; FormatError for a bad header."""
+    path = Path(path)
+    with open(path, "rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        header, dtype, warnings = _parsed_header(path, handle)
+    _check_fits(path, header, dtype, size)
+    extra = size - header.data_offset - header.points * dtype.itemsize
+    if header.data == "binary" and extra > 0:
+        warnings.append(f"{extra} bytes after the last point ignored")
+    return warnings
+
+
 def read_pcd(path: Path | str) -> PcdCloud:
     """Read a PCD file into named columns (x, y, z required)."""
     path = Path(path)
@@ -303,17 +402,15 @@ def read_pcd(path: Path | str) -> PcdCloud:
     with open(path, "rb", buffering=0) as handle:
         size = os.fstat(handle.fileno()).st_size
         header, dtype, warnings = _parsed_header(path, handle)
-        if header.points * dtype.itemsize > size * (1 if header.data != "binary_compressed" else 10_000):
-            raise FormatError(path, f"header claims {header.points} points, more than the file can hold",
-                              offset=header.data_offset)
+        _check_fits(path, header, dtype, size)
         if header.data == "binary":
             return _binary_body(path, handle, size, header, dtype, warnings)
         handle.seek(0)
         raw = handle.read()
     if header.data == "binary_compressed":
-        records = _compressed_body(path, raw, header, dtype)
+        records = _compressed_body(path, raw, header, dtype, warnings)
     else:
-        records = _ascii_body(path, raw, header, dtype)
+        records = _ascii_body(path, raw, header, dtype, warnings)
     columns = {name: np.ascontiguousarray(records[name]) for name in dtype.names}
     return PcdCloud(columns, header, [f"{path.name}: {w}" for w in warnings])
 
@@ -369,23 +466,50 @@ def _natural(p: Path) -> list:
 
 
 def read_pcd_folder(folder: Path | str, period_s: float = 0.1) -> LoadedSequence:
-    """A folder of ``.pcd`` frames (natural order), identity poses; header errors are
-    raised at once, bodies are read lazily."""
+    """A folder of ``.pcd`` frames (natural order), or one ``.pcd`` file as a one-frame
+    sequence; identity poses; header errors are raised at once, bodies are read lazily."""
     folder = Path(folder)
-    files = sorted(folder.glob("*.pcd"), key=_natural)
+    files = [folder] if folder.is_file() else sorted(folder.glob("*.pcd"), key=_natural)
     if not files:
         raise FormatError(folder, "empty folder: expected .pcd files")
     frames = []
+    notes = WarningCollector()
     for i, path in enumerate(files):
         with open(path, "rb") as handle:
             header = read_header(path, handle.read(MAX_HEADER_BYTES))
+        notes.add(path, file_warnings(path))
         frames.append(Frame(i, i * period_s, loader=lambda p=path: read_pcd_points(p), source_path=path,
                             meta={"point_fields": ["x", "y", "z"] + [f for f in header.fields
                                                                      if f not in ("x", "y", "z", "_")]}))
-    return LoadedSequence(Sequence(folder.name, frames, root=folder, format="pcd"))
+    name = folder.stem if folder.is_file() else folder.name
+    return LoadedSequence(Sequence(name, frames, root=folder, format="pcd"), warnings=notes.lines())
+
+
+class WarningCollector:
+    """Per-file warnings, one line per distinct message ("a.pcd (and 99 more files): ...")."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[Path]] = {}
+        self._first: dict[str, tuple[Path, str]] = {}
+
+    def add(self, path: Path, warnings: list[str]) -> None:
+        for warning in warnings:
+            key = re.sub(r"\d+", "#", warning)
+            self._first.setdefault(key, (path, warning))
+            self._files.setdefault(key, []).append(path)
+
+    def lines(self) -> list[str]:
+        out = []
+        for key, files in self._files.items():
+            path, warning = self._first[key]
+            more = f" (and {len(files) - 1} more files alike)" if len(files) > 1 else ""
+            out.append(f"{path}{more}: {warning}")
+        return out
 
 
 def _sniff_folder(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix.lower() == ".pcd"
     return path.is_dir() and any(path.glob("*.pcd"))
 
 

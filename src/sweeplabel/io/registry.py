@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..model import Annotation, Sequence, Track
-from .errors import UnsupportedFormatError
+from .errors import FormatError, UnsupportedFormatError
 
 
 @dataclass
@@ -59,9 +59,15 @@ def find_reader(path: Path) -> SequenceReader:
 
 
 def read_sequence(path: Path | str) -> LoadedSequence:
-    """Open a sequence folder or dataset root with the reader that recognises it."""
+    """Open a sequence folder or dataset root with the reader that recognises it.
+    Every failure is a :class:`SweeplabelIOError` (an unreadable file: its path and why)."""
     path = Path(path)
-    return find_reader(path).read(path)
+    reader = find_reader(path)
+    try:
+        return reader.read(path)
+    except OSError as exc:  # permissions, a folder where a file was expected, I/O errors
+        where = Path(exc.filename) if exc.filename else path
+        raise FormatError(where, f"cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
 _BUILTIN_MODULES = (

@@ -20,6 +20,7 @@ import numpy as np
 from ..model import Annotation, Box, Frame, Sequence, Source, Track, default_schema
 from .errors import FormatError
 from .registry import LoadedSequence, SequenceReader, register_reader
+from .text import loads_json, parse_float, read_text
 
 FORMAT_NAME = "sweeplabel-sequence"
 FORMAT_VERSION = 1
@@ -72,20 +73,13 @@ class _JsonDoc:
     parsed again with positions to find the line. ``at`` is the path to an object,
     e.g. ``("tracks", 1, "boxes", 0)``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, top: type = dict) -> None:
         self.path = path
-        try:
-            self.text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise FormatError(path, "file is missing") from None
-        except UnicodeDecodeError as err:
-            raise FormatError(path, f"not UTF-8 text ({err.reason})", offset=err.start) from None
-        try:
-            self.root = json.loads(self.text)
-        except json.JSONDecodeError as err:
-            raise FormatError(path, f"not valid JSON: {err.msg} (column {err.colno})", line=err.lineno) from None
-        if not isinstance(self.root, dict):
-            raise FormatError(path, "expected a JSON object at the top level", line=1)
+        self.text = read_text(path)
+        self.root = loads_json(path, self.text)
+        if not isinstance(self.root, top):
+            raise FormatError(path, f"expected a JSON {'object' if top is dict else 'value'} at the top level",
+                              line=1)
 
     @cached_property
     def _positioned(self) -> _PosDict:
@@ -107,7 +101,7 @@ class _JsonDoc:
                 list_key = step
         if not isinstance(node, _PosDict):  # not an object: point at the key holding the list
             key = list_key if list_key is not None else key
-        pos = obj.pos
+        pos = getattr(obj, "pos", 0)
         if key is not None:
             found = self.text.find(json.dumps(key), pos)
             pos = found if found >= 0 else pos
@@ -167,7 +161,13 @@ def _check_str(value: Any, choices: tuple[str, ...] | None = None) -> tuple[bool
     return isinstance(value, str) and bool(value), "a non-empty string"
 
 
+def _check_size3(value: Any) -> tuple[bool, str]:
+    ok = isinstance(value, list) and len(value) == 3 and all(_is_number(v) and v > 0 for v in value)
+    return ok, "a list of 3 positive numbers"
+
+
 _CHECKS = {
+    "size3": _check_size3,
     "int": _check_int,
     "number": _check_number,
     "vec3": _check_vec3,
@@ -185,15 +185,20 @@ def _root_of(path: Path) -> Path:
     return path.parent if path.name == "sequence.json" else path
 
 
+JsonDoc = _JsonDoc  # for the other JSON readers: errors at the line of a key
+
+
 def sniff(path: Path) -> bool:
-    """A folder (or its sequence.json) whose sequence.json names this format."""
-    meta = _root_of(path) / "sequence.json"
+    """A folder (or its sequence.json) whose sequence.json names this format, or that
+    has sequence.json next to poses.txt (a damaged sequence.json gets its error)."""
+    root = _root_of(path)
+    meta = root / "sequence.json"
     try:
         with meta.open("rb") as handle:
             head = handle.read(4096)
     except OSError:
         return False
-    return f'"{FORMAT_NAME}"'.encode() in head
+    return f'"{FORMAT_NAME}"'.encode() in head or (root / "poses.txt").is_file()
 
 
 def read(path: Path) -> LoadedSequence:
@@ -235,12 +240,9 @@ def _read_meta(path: Path) -> dict[str, Any]:
 
 def _read_poses(path: Path, frame_count: int) -> list[tuple[float, np.ndarray]]:
     """poses.txt: one line per frame, ``timestamp_s`` + 12 numbers (row-major 3x4)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise FormatError(path, f"file is missing (expected {frame_count} pose lines)") from None
-    except UnicodeDecodeError as err:
-        raise FormatError(path, f"not UTF-8 text ({err.reason})", offset=err.start) from None
+    if not path.is_file():
+        raise FormatError(path, f"file is missing (expected {frame_count} pose lines)", line=1)
+    lines = read_text(path).splitlines()
     poses: list[tuple[float, np.ndarray]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -262,7 +264,7 @@ def _parse_pose(path: Path, number: int, line: str) -> tuple[float, np.ndarray]:
     values = []
     for column, text in enumerate(fields, start=1):
         try:
-            value = float(text)
+            value = parse_float(text)
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
@@ -362,7 +364,7 @@ def _read_track(doc: _JsonDoc, entry: dict, at: tuple) -> Track:
 def _read_box(doc: _JsonDoc, entry: dict, at: tuple, track: Track, frame_count: int) -> Annotation:
     frame = doc.get(entry, at, "frame", "int", minimum=0, maximum=frame_count - 1)
     center = doc.get(entry, at, "center_m", "vec3")
-    size = doc.get(entry, at, "size_lwh_m", "vec3", nonnegative=True)
+    size = doc.get(entry, at, "size_lwh_m", "size3")
     yaw = doc.get(entry, at, "yaw_rad", "number")
     default_token = uuid.uuid5(_ANNOTATION_NAMESPACE, f"{track.token}/{frame}").hex
     token = doc.get(entry, at, "token", "str", required=False, default=default_token)

@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from sweeplabel.io.errors import SweeplabelIOError
 from sweeplabel.kernels import points_in_boxes, segment_ground
 from sweeplabel.model import Annotation, Box, Frame, Sequence
 
@@ -78,23 +79,21 @@ LAS_SUFFIXES = (".las", ".laz")
 Progress = Callable[[int, int], None]
 
 
-def las_point_count(path: Path) -> int:
-    """The point count a LAS/LAZ header declares (0 when unreadable: the loader will say why)."""
-    import laspy  # the io layer's dependency; only its header is read here
-
-    try:
-        with laspy.open(path) as reader:
-            return int(reader.header.point_count)
-    except Exception:  # noqa: BLE001 - read_las reports the real error with the file name
-        return 0
-
-
 def is_big_cloud(frame: Frame, budget: int | None = None) -> bool:
-    """A LAS/LAZ frame whose header declares more points than the display budget."""
+    """A LAS/LAZ frame whose header declares more points than the display budget (the
+    count the LAS reader put in ``frame.meta``, else io's raw-header read)."""
     path = frame.source_path
     if path is None or Path(path).suffix.lower() not in LAS_SUFFIXES:
         return False
-    return las_point_count(Path(path)) > (DISPLAY_POINT_BUDGET if budget is None else budget)
+    count = frame.meta.get("las_point_count")
+    if not isinstance(count, int):
+        from sweeplabel.io.las import las_point_count  # io imports its LAS library only now
+
+        try:
+            count = las_point_count(Path(path))
+        except SweeplabelIOError:  # the loader reports the real error with the file name
+            return False
+    return count > (DISPLAY_POINT_BUDGET if budget is None else budget)
 
 
 def load_frame_data(sequence: Sequence, frame_index: int, annotations: list[Annotation] | None = None,
