@@ -105,7 +105,12 @@ DISPLAY_ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 FILE_ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("open", "Open…", "Open a sequence or a .sweeplabel project in a new window", toolbar=False),
+    ActionSpec("open_folder", "Open folder…", "Open a dataset folder (labelled or not) in a new window",
+               toolbar=False),
+    ActionSpec("open", "Open file…", "Open a point cloud, a sequence.json or a .sweeplabel project in a new window",
+               toolbar=False),
+    ActionSpec("save_now", "Save", "Save now (every step is saved already; this says so)", toolbar=False),
+    ActionSpec("export", "Export…", "Check, then write the labels as KITTI, nuScenes, JSON, ...", toolbar=False),
     ActionSpec("quit", "Quit", "Close every window (everything is saved already)", toolbar=False),
 )
 

@@ -22,6 +22,8 @@ from .assist_ops import flagged_frames
 from .display_bar import DisplayBar
 from .edit_ops import NUDGES
 from .editor import TOOLS, EditorController
+from .export_dialog import open_export_dialog, save_now
+from .file_menu import FileMenu, file_slots
 from .frame_loader import FrameLoader
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.subviews import SubViews
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.hide()
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
+        self.file_menu = FileMenu(self)  # open dialogs, recent list, drag and drop
         self.actions_by_id = make_actions(self, ALL_ACTIONS, self._slots(), self.keymap)
         self._build_toolbars()
         self._build_menus()
@@ -324,6 +327,9 @@ class MainWindow(QMainWindow):
         for nudge in NUDGES:
             slots[nudge.id] = lambda n=nudge: ed.nudge(n)
         slots.update(review_slots(self))
+        slots.update(file_slots(self))
+        slots["save_now"] = lambda: save_now(self)
+        slots["export"] = lambda: open_export_dialog(self)
         slots.update(self.assist.slots())
         return slots
 
@@ -357,6 +363,8 @@ class MainWindow(QMainWindow):
             menu = self.menuBar().addMenu(title)
             for spec in specs:
                 menu.addAction(self.actions_by_id[spec.id])
+            if title == "&File":
+                self.file_menu.install(menu)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
