@@ -21,10 +21,12 @@ from .assist_actions import AssistController
 from .assist_ops import flagged_frames
 from .display_bar import DisplayBar
 from .edit_ops import NUDGES
+from .class_palette import ClassKeys
 from .editor import TOOLS, EditorController
 from .export_dialog import open_export_dialog, save_now
 from .file_menu import FileMenu, file_slots
 from .frame_loader import FrameLoader
+from .keyboard_focus import KeyboardFocus
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.subviews import SubViews
 from .review import ReviewMode, review_slots
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
         self.file_menu = FileMenu(self)  # open dialogs, recent list, drag and drop
+        self.class_keys = ClassKeys(self)  # Alt+1..9 and the class palette
         self.actions_by_id = make_actions(self, ALL_ACTIONS, self._slots(), self.keymap)
         self._build_toolbars()
         self._build_menus()
@@ -106,6 +109,9 @@ class MainWindow(QMainWindow):
         self.assist.install()
         self._key_filter = _KeyReleaseFilter(self.editor.end_merge, self)
         QApplication.instance().installEventFilter(self._key_filter)
+        self.class_keys.install()
+        self.keyboard_focus = KeyboardFocus(self)  # Enter/Escape back to the view; fields pass shortcuts on
+        self.keyboard_focus.install()
         self._connect()
         self.review = ReviewMode(self)  # QA dock, review strip, reviewer name
         self._update_title()
@@ -330,6 +336,7 @@ class MainWindow(QMainWindow):
         slots.update(file_slots(self))
         slots["save_now"] = lambda: save_now(self)
         slots["export"] = lambda: open_export_dialog(self)
+        slots.update(self.class_keys.slots())
         slots.update(self.assist.slots())
         return slots
 
@@ -503,6 +510,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self.timeline.set_playing(False)
         QApplication.instance().removeEventFilter(self._key_filter)
+        self.keyboard_focus.remove()
         self.loader.shutdown()
         self._disconnect()
         self.review.shutdown()
