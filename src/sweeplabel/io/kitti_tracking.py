@@ -78,19 +78,29 @@ def velodyne_poses(oxts_poses: list[np.ndarray], calib: KittiCalib) -> list[np.n
     return [T_origin @ T for T in raw]
 
 
+def _looks_like_tracking_root(root: Path) -> bool:
+    """``velodyne/SSSS/`` sequence folders next to ``label_02/`` or ``calib/`` (labels are optional)."""
+    velo = root / "velodyne"
+    if not velo.is_dir() or not ((root / "label_02").is_dir() or (root / "calib").is_dir()):
+        return False
+    try:
+        return any(p.is_dir() for p in velo.iterdir())
+    except OSError:
+        return False
+
+
 def _tracking_root(path: Path) -> tuple[Path, str | None]:
     """``(training root, sequence id or None)`` for a root or a ``velodyne/SSSS`` folder."""
-    if path.parent.name == "velodyne" and (path.parent.parent / "label_02").is_dir():
+    if path.parent.name == "velodyne" and _looks_like_tracking_root(path.parent.parent):
         return path.parent.parent, path.name
-    if (path / "training" / "label_02").is_dir():
+    if _looks_like_tracking_root(path / "training"):
         return path / "training", None
     return path, None
 
 
 def _is_kitti_tracking(path: Path) -> bool:
     root, _ = _tracking_root(path)
-    velo = root / "velodyne"
-    return (root / "label_02").is_dir() and velo.is_dir() and any(p.is_dir() for p in velo.iterdir())
+    return _looks_like_tracking_root(root)
 
 
 def read_kitti_tracking(path: Path | str, sequence_id: str | None = None,

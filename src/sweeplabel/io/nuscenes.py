@@ -41,6 +41,8 @@ _NUS_FRAME_KEYS = ("nuscenes_sample_data_token", "nuscenes_sample_token", "nusce
                    "nuscenes_timestamp_us", "nuscenes_filename", "lidar2ego", "ego2global")
 TABLES = ("attribute", "calibrated_sensor", "category", "ego_pose", "instance", "log", "map", "sample",
           "sample_annotation", "sample_data", "scene", "sensor", "visibility")
+# unlabelled data (e.g. a test split) may lack the annotation tables
+OPTIONAL_TABLES = ("attribute", "category", "instance", "map", "sample_annotation", "visibility")
 VISIBILITY = [("1", "v0-40", "visibility of whole object is between 0 and 40%"),
               ("2", "v40-60", "visibility of whole object is between 40 and 60%"),
               ("3", "v60-80", "visibility of whole object is between 60 and 80%"),
@@ -91,8 +93,8 @@ class Tables:
         for name in TABLES:
             path = folder / f"{name}.json"
             if not path.is_file():
-                if name in ("map",):
-                    self.rows[name] = []
+                if name in OPTIONAL_TABLES:
+                    self.rows[name], self.by_token[name] = [], {}
                     continue
                 raise FormatError(path, f"missing table {name}.json (expected the nuScenes table set)")
             try:

@@ -369,10 +369,10 @@ def _natural(p: Path) -> list:
 
 
 def read_pcd_folder(folder: Path | str, period_s: float = 0.1) -> LoadedSequence:
-    """A folder of ``.pcd`` frames (natural order), identity poses; header errors are
-    raised at once, bodies are read lazily."""
+    """A folder of ``.pcd`` frames (natural order), or one ``.pcd`` file as a one-frame
+    sequence; identity poses; header errors are raised at once, bodies are read lazily."""
     folder = Path(folder)
-    files = sorted(folder.glob("*.pcd"), key=_natural)
+    files = [folder] if folder.is_file() else sorted(folder.glob("*.pcd"), key=_natural)
     if not files:
         raise FormatError(folder, "empty folder: expected .pcd files")
     frames = []
@@ -382,10 +382,13 @@ def read_pcd_folder(folder: Path | str, period_s: float = 0.1) -> LoadedSequence
         frames.append(Frame(i, i * period_s, loader=lambda p=path: read_pcd_points(p), source_path=path,
                             meta={"point_fields": ["x", "y", "z"] + [f for f in header.fields
                                                                      if f not in ("x", "y", "z", "_")]}))
-    return LoadedSequence(Sequence(folder.name, frames, root=folder, format="pcd"))
+    name = folder.stem if folder.is_file() else folder.name
+    return LoadedSequence(Sequence(name, frames, root=folder, format="pcd"))
 
 
 def _sniff_folder(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix.lower() == ".pcd"
     return path.is_dir() and any(path.glob("*.pcd"))
 
 

@@ -140,6 +140,8 @@ def read_ply(path: Path | str) -> np.ndarray:
 
 # -- folder reader -------------------------------------------------------------------
 def _frame_files(folder: Path) -> list[Path]:
+    if folder.is_file():
+        return [folder]
     files = [p for p in folder.iterdir() if p.suffix in (".bin", ".ply") and p.is_file()]
     return sorted(files, key=lambda p: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)])
 
@@ -152,14 +154,16 @@ def _cloud_loader(path: Path, fields: int):
 
 def read_point_folder(folder: Path | str, fields_per_point: int | None = None,
                       period_s: float = 0.1) -> LoadedSequence:
-    """A folder of ``.bin``/``.ply`` frames (natural sort order); ``poses.txt`` in it or
-    its parent gives ``T_world_sensor`` per frame; otherwise identity poses."""
+    """A folder of ``.bin``/``.ply`` frames (natural sort order), or one such file as a
+    one-frame sequence; ``poses.txt`` in the folder or its parent gives ``T_world_sensor``
+    per frame; otherwise identity poses (always for a single file)."""
     folder = Path(folder)
     files = _frame_files(folder)
     if not files:
         raise FormatError(folder, "empty folder: expected .bin or .ply point files")
     warnings: list[str] = []
-    poses_path = next((p for p in (folder / "poses.txt", folder.parent / "poses.txt") if p.is_file()), None)
+    candidates = () if folder.is_file() else (folder / "poses.txt", folder.parent / "poses.txt")
+    poses_path = next((p for p in candidates if p.is_file()), None)
     poses = read_poses_txt(poses_path) if poses_path else []
     if poses and len(poses) < len(files):
         raise FormatError(poses_path, f"expected {len(files)} poses (one per frame), found {len(poses)}")
@@ -172,11 +176,14 @@ def read_point_folder(folder: Path | str, fields_per_point: int | None = None,
                             T_world_sensor=poses[i] if poses else np.eye(4),
                             loader=_cloud_loader(path, fields), source_path=path,
                             meta={"bin_fields": fields} if fields else {}))
-    seq = Sequence(name=folder.name, frames=frames, root=folder, format="points")
+    name = folder.name.split(".")[0] if folder.is_file() else folder.name
+    seq = Sequence(name=name, frames=frames, root=folder, format="points")
     return LoadedSequence(seq, warnings=warnings)
 
 
 def _sniff_folder(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix in (".bin", ".ply")
     return path.is_dir() and any(p.suffix in (".bin", ".ply") for p in path.iterdir())
 
 

@@ -90,7 +90,9 @@ def read_sustech(path: Path | str, schema: LabelSchema | None = None) -> LoadedS
 
 
 def _sniff(path: Path) -> bool:
-    return path.is_dir() and (path / "lidar").is_dir() and (path / "label").is_dir()
+    """``lidar/*.pcd`` (``label/`` is optional: unlabelled scenes open too)."""
+    lidar = path / "lidar"
+    return path.is_dir() and lidar.is_dir() and ((path / "label").is_dir() or any(lidar.glob("*.pcd")))
 
 
 register_reader(SequenceReader("sustech", _sniff, read_sustech, priority=25))
