@@ -111,11 +111,36 @@ def test_dropping_a_folder_on_the_window_opens_it(qtbot, synth_root, tmp_path) -
     close_all(qtbot, [new])
 
 
-def expected_kitti_fields(box_sensor: Box) -> tuple[tuple[float, float, float], np.ndarray, float]:
+def export_kitti_via_menu(qtbot, window: MainWindow, out: Path):  # -> ExportDialog
+    """File > Export…, KITTI, ``out``; export anyway when the check lists errors."""
+    window.actions_by_id["export"].trigger()
+    dialog = window.export_dialog
+    dialog.format.setCurrentIndex(dialog.format.findData("kitti"))
+    dialog.destination.setText(str(out))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.state in ("blocked", "done"), timeout=60_000)
+    if dialog.state == "blocked":  # a lone box may trip a check: the list says why, export anyway
+        assert dialog.findings.count() > 0
+        dialog.anyway_button.click()
+    qtbot.waitUntil(lambda: dialog.state == "done", timeout=60_000)
+    return dialog
+
+
+def assert_kitti_line(text: str, box_sensor: Box, calib) -> None:  # noqa: ANN001 - KittiCalib
+    """One ``Car`` line whose size, location and rotation_y are those of ``box_sensor``."""
+    [line] = [l for l in text.splitlines() if l.strip()]
+    fields = line.split()
+    assert fields[0] == "Car" and len(fields) == 15, line
+    hwl, cam, ry = expected_kitti_fields(box_sensor, calib)
+    np.testing.assert_allclose([float(v) for v in fields[8:11]], hwl, atol=0.005)
+    np.testing.assert_allclose([float(v) for v in fields[11:14]], cam, atol=0.006)
+    assert abs(float(fields[14]) - ry) < 0.006
+
+
+def expected_kitti_fields(box_sensor: Box, calib) -> tuple[tuple[float, float, float], np.ndarray, float]:  # noqa: ANN001
     """(h w l), bottom centre in the rectified camera frame, rotation_y: KITTI's convention
     (X_rect = R0_rect · Tr_velo_to_cam · X_velo; the box stands upright in the camera frame,
     its bottom h/2 down camera y; rotation_y = -yaw - pi/2), computed here."""
-    calib = default_calib()
     l, w, h = box_sensor.size_lwh_m
     centre = np.append(box_sensor.center_m, 1.0)
     cam = calib.matrices["R0_rect"] @ (calib.matrices["Tr_velo_to_cam"] @ centre) + [0.0, h / 2, 0.0]
@@ -140,26 +165,12 @@ def test_create_a_box_and_export_kitti_from_the_file_menu(qtbot, synth_root, tmp
     T_sensor_world = np.linalg.inv(frame.T_world_sensor)
     box_sensor = ann.box.transformed(T_sensor_world)
 
-    window.actions_by_id["export"].trigger()
-    dialog = window.export_dialog
-    dialog.format.setCurrentIndex(dialog.format.findData("kitti"))
     out = tmp_path / "delivery"
-    dialog.destination.setText(str(out))
-    dialog.export_button.click()
-    qtbot.waitUntil(lambda: dialog.state in ("blocked", "done"), timeout=60_000)
-    if dialog.state == "blocked":  # a lone box may trip a check: the list says why, export anyway
-        assert dialog.findings.count() > 0
-        dialog.anyway_button.click()
-    qtbot.waitUntil(lambda: dialog.state == "done", timeout=60_000)
+    dialog = export_kitti_via_menu(qtbot, window, out)
     label = out / "label_2" / "000000.txt"
     assert label in dialog.result.files_written
     assert "files written" in dialog.message.text() and "Car 1" in dialog.message.text()
-    fields = label.read_text().split()
-    assert fields[0] == "Car" and len(fields) == 15
-    hwl, cam, ry = expected_kitti_fields(box_sensor)
-    np.testing.assert_allclose([float(v) for v in fields[8:11]], hwl, atol=0.005)
-    np.testing.assert_allclose([float(v) for v in fields[11:14]], cam, atol=0.006)
-    assert abs(float(fields[14]) - ry) < 0.006
+    assert_kitti_line(label.read_text(), box_sensor, default_calib())
     dialog.close()
     # the project remembers the choice
     choices = json.loads(window.store.meta()["export_choices"])
