@@ -32,6 +32,7 @@ from .panels.subviews import SubViews
 from .review import ReviewMode, review_slots
 from .render_view import RenderView
 from .shortcuts_dialog import ShortcutsDialog
+from .track_bulk_bar import TrackBulkBar
 from .view_tools import ViewTools
 
 DEFAULT_WINDOW_SIZE_PX = (1400, 900)
@@ -391,6 +392,8 @@ class MainWindow(QMainWindow):
         self._dock("Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
         self.subviews_dock = self._dock("Box views", self.subviews, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.track_bulk = TrackBulkBar(self)  # multi-select: delete, class, accept, reject
+        self.track_bulk.install()
         self.resizeDocks([self.subviews_dock], [320], Qt.Orientation.Vertical)
 
     def _connect(self) -> None:
