@@ -31,6 +31,7 @@ from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.subviews import SubViews
 from .review import ReviewMode, review_slots
 from .render_view import RenderView
+from .session_state import SessionKeeper
 from .shortcuts_dialog import ShortcutsDialog
 from .track_bulk_bar import TrackBulkBar
 from .view_tools import ViewTools
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
         if len(project.sequence):  # a big LAS/LAZ streams in the background, with progress
             self.go_to_frame(0, wait=not is_big_cloud(project.sequence[0]))
         self._update_status()
+        self.session = SessionKeeper(self)  # reopen where you left: frame, camera, tool, class, display
+        self.session.install()
         self.view.setFocus()  # keys go to the actions, not to a spin box of a panel
 
     # -- navigation -----------------------------------------------------------------
@@ -511,6 +514,7 @@ class MainWindow(QMainWindow):
             super().closeEvent(event)
             return
         self._closed = True
+        self.session.save()
         self.timeline.set_playing(False)
         QApplication.instance().removeEventFilter(self._key_filter)
         self.keyboard_focus.remove()
