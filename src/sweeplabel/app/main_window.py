@@ -476,6 +476,7 @@ class MainWindow(QMainWindow):
         ann = self.project.get_annotation(token) if token else None
         data = self.scene.data
         self.subviews.show_box(self.scene.to_render(ann.box) if ann else None, data.xyz_m if data else None)
+        self.assist.object_view.set_in_box_count(self.scene.n_in_selected if ann else None)  # the one count
 
     def _update_marks(self) -> None:
         track = self.editor.selected_track

@@ -197,8 +197,7 @@ class SubViews(QWidget):
             return
         near = points_in_box_mask(xyz_render_m, box_render, NEAR_MARGIN_M)
         local = (xyz_render_m[near].astype(np.float64) - box_render.center_m) @ box_render.rotation
-        half = box_render.size_lwh_m / 2
-        inside = np.all(np.abs(local) <= half, axis=1)
+        inside = points_in_box_mask(xyz_render_m[near], box_render)  # the one count (status bar, check)
         for view in self.views.values():
             view.set_content(box_render, local, inside)
         self.caption.setText(f"{int(inside.sum())} points in the box · drag edges to resize, inside to move, "
