@@ -23,6 +23,7 @@ from .display_bar import DisplayBar
 from .edit_ops import NUDGES
 from .class_palette import ClassKeys
 from .editor import TOOLS, EditorController
+from .empty_hint import EmptyStateHint
 from .export_dialog import open_export_dialog, save_now
 from .file_menu import FileMenu, file_slots
 from .frame_loader import FrameLoader
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         if len(project.sequence):  # a big LAS/LAZ streams in the background, with progress
             self.go_to_frame(0, wait=not is_big_cloud(project.sequence[0]))
         self._update_status()
+        self.empty_hint = EmptyStateHint(self)  # what to do first, until the first box
+        self.empty_hint.install()
         self.session = SessionKeeper(self)  # reopen where you left: frame, camera, tool, class, display
         self.session.install()
         self.view.setFocus()  # keys go to the actions, not to a spin box of a panel
@@ -519,6 +522,7 @@ class MainWindow(QMainWindow):
         self.timeline.set_playing(False)
         QApplication.instance().removeEventFilter(self._key_filter)
         self.keyboard_focus.remove()
+        self.empty_hint.remove()
         self.loader.shutdown()
         self._disconnect()
         self.review.shutdown()

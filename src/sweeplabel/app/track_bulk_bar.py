@@ -69,7 +69,7 @@ class TrackBulkBar(QWidget):
         self.category.activated.connect(self._on_category)
         self.select_low.clicked.connect(self.select_auto_below)
         self.accept_shown.clicked.connect(self.accept_all_shown)
-        self.tracks.table.itemSelectionChanged.connect(self._update)
+        self.tracks.table.selectionModel().selectionChanged.connect(lambda *_: self._update())  # also when blocked
         self._update()
 
     def install(self) -> None:
