@@ -15,7 +15,8 @@ DEFAULT_SIZE_PX = (900, 680)
 MOUSE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("Orbit", "Left drag", "Turn the camera around its target (3D view)"),
     ("Pan", "Right or middle drag", "Move the camera target sideways"),
-    ("Zoom", "Wheel", "Closer / farther (3D view, sub-views and object view)"),
+    ("Zoom", "Wheel", "Closer / farther (3D view and box views)"),
+    ("One box view alone", "Double-click a box view", "Show it alone, bigger; again: all three"),
     ("Select", "Left click on a box", "Select it (click empty space to deselect)"),
     ("Move box", "Ctrl + left drag", "Move the selected box on the ground plane"),
     ("Create (one-click)", "Tool 2, click an object", "Fit a box of the chosen class to the points there"),
