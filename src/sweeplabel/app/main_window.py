@@ -34,6 +34,7 @@ from .review import ReviewMode, review_slots
 from .render_view import RenderView
 from .session_state import SessionKeeper
 from .shortcuts_dialog import ShortcutsDialog
+from .tool_warmup import ToolWarmup
 from .track_bulk_bar import TrackBulkBar
 from .view_tools import ViewTools
 
@@ -77,13 +78,16 @@ class MainWindow(QMainWindow):
     a worker thread (``frame_shown`` fires when a frame is on screen)."""
 
     def __init__(self, project: Project, store: ProjectStore | None = None,
-                 parent: QWidget | None = None, *, owned: OpenedProject | None = None) -> None:
+                 parent: QWidget | None = None, *, owned: OpenedProject | None = None,
+                 start_renderer_early: bool = False) -> None:
         super().__init__(parent)
         self.owned = owned  # closed with the window (a project this window opened itself)
         self.error_box: QMessageBox | None = None
         self.project = project
         self.store = store
         self.scene = FrameScene(project, create_renderer())  # a render process unless SWEEPLABEL_RENDER=inprocess
+        if start_renderer_early and hasattr(self.scene.renderer, "start"):
+            self.scene.renderer.start()  # Open3D starts up in the child while the first frame loads here
         self.view = RenderView(self.scene, self)
         self.setCentralWidget(self.view)
         self.resize(*DEFAULT_WINDOW_SIZE_PX)
@@ -103,6 +107,9 @@ class MainWindow(QMainWindow):
         self.progress_bar.hide()
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
+        self.tool_warmup = ToolWarmup(self)  # "preparing tools…" while the kernels load in the background
+        self.editor.not_ready = lambda: not self.tool_warmup.ready
+        self.tool_warmup.start()
         self.file_menu = FileMenu(self)  # open dialogs, recent list, drag and drop
         self.class_keys = ClassKeys(self)  # Alt+1..9 and the class palette
         self.actions_by_id = make_actions(self, ALL_ACTIONS, self._slots(), self.keymap)
@@ -287,7 +294,7 @@ class MainWindow(QMainWindow):
         except (SweeplabelIOError, ModelError, SchemaError, OSError, ValueError) as exc:
             self.show_error("Could not open", f"Could not open {path}:\n{exc}")
             return None
-        window = MainWindow(opened.project, opened.store, owned=opened)
+        window = MainWindow(opened.project, opened.store, owned=opened, start_renderer_early=True)
         window.show()
         self.other_windows = [*getattr(self, "other_windows", []), window]
         return window

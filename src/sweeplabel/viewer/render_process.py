@@ -38,7 +38,7 @@ import numpy as np
 
 from .camera import OrbitCamera
 from .geometry import POINTS_NAME, PointLayer, Wireframe
-from .renderer import DEFAULT_BACKGROUND_RGB, DEFAULT_LOD_BUDGET, LOD_POINTS_NAME
+from .render_defaults import DEFAULT_BACKGROUND_RGB, DEFAULT_LOD_BUDGET, LOD_POINTS_NAME
 
 RENDER_MODE_ENV = "SWEEPLABEL_RENDER"
 MAX_STARTS = 4  # a child that died three times is not started again
@@ -156,6 +156,11 @@ class ProcessRenderer:
             result = self.receive()
             if result is not None:
                 return result.image
+
+    def start(self) -> None:
+        """Start the child now (it imports Open3D and sets up while the caller loads data)."""
+        if self._proc is None:
+            self._start_child()
 
     def close(self) -> None:
         """End the child process (it is started again by the next render)."""

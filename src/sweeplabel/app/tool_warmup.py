@@ -1,0 +1,82 @@
+"""Prepare the point tools in the background: the Numba kernels load (or, on an empty
+cache, compile: seconds) on a worker thread when the window opens, behind a visible
+"preparing tools…" label, instead of freezing the window at the first one-click. Until
+they are ready the tools that need them say so and do nothing (the UI never waits)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+PREPARING_TEXT = "preparing tools…"
+NOT_READY_MESSAGE = ("Preparing tools (loading the point kernels; the first run compiles them, "
+                     "`sweeplabel warmup` does it ahead) — try again in a moment")
+
+
+class ToolWarmup(QObject):
+    """Runs ``kernels.warmup`` once per process on a worker thread."""
+
+    finished = Signal(float)  # seconds spent
+    _done = threading.Event()
+    _started = False
+    _lock = threading.Lock()
+    seconds: float | None = None
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+        self.label = QLabel(PREPARING_TEXT, window)
+        self.label.setObjectName("preparing_tools")
+        self.label.setToolTip("The point kernels load in the background; one-click and re-fit wait for them")
+        window.statusBar().addPermanentWidget(self.label)
+        self.label.setVisible(not self.ready)
+        self.finished.connect(self._on_finished)
+
+    @property
+    def ready(self) -> bool:
+        return ToolWarmup._done.is_set()
+
+    def start(self) -> None:
+        """Start the warm-up (once per process); the label goes when it is done."""
+        if self.ready:
+            self.label.hide()
+            return
+        cls = ToolWarmup
+        with cls._lock:
+            first = not cls._started
+            cls._started = True
+        if first:
+            threading.Thread(target=self._run, name="sweeplabel-warmup", daemon=True).start()
+        else:
+            threading.Thread(target=self._wait_other, name="sweeplabel-warmup-wait", daemon=True).start()
+
+    def _run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            from sweeplabel.kernels import warmup
+
+            warmup()
+        finally:
+            ToolWarmup.seconds = time.perf_counter() - t0
+            ToolWarmup._done.set()
+            self.finished.emit(ToolWarmup.seconds)
+
+    def _wait_other(self) -> None:
+        ToolWarmup._done.wait()
+        self.finished.emit(ToolWarmup.seconds or 0.0)
+
+    def _on_finished(self, seconds: float) -> None:
+        self.label.hide()
+        if seconds > 2.0:
+            self.window.statusBar().showMessage(f"Tools ready ({seconds:.0f} s to prepare them)", 5_000)
+
+    def wait(self, timeout_s: float = 300.0) -> bool:
+        """Block until the kernels are ready (tests, benchmarks)."""
+        return ToolWarmup._done.wait(timeout_s)
