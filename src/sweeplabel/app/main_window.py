@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
         self.tool_warmup = ToolWarmup(self)  # "preparing tools…" while the kernels load in the background
         self.editor.not_ready = lambda: not self.tool_warmup.ready
-        self.tool_warmup.start()
+        self.tool_warmup.start_after_first_render()  # the first sweep first, then the compiler
         self.file_menu = FileMenu(self)  # open dialogs, recent list, drag and drop
         self.class_keys = ClassKeys(self)  # Alt+1..9 and the class palette
         self.actions_by_id = make_actions(self, ALL_ACTIONS, self._slots(), self.keymap)

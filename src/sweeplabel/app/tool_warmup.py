@@ -9,13 +9,14 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 PREPARING_TEXT = "preparing tools…"
+FALLBACK_START_MS = 3_000
 NOT_READY_MESSAGE = ("Preparing tools (loading the point kernels; the first run compiles them, "
                      "`sweeplabel warmup` does it ahead) — try again in a moment")
 
@@ -43,11 +44,29 @@ class ToolWarmup(QObject):
     def ready(self) -> bool:
         return ToolWarmup._done.is_set()
 
+    def start_after_first_render(self, fallback_ms: int = FALLBACK_START_MS) -> None:
+        """Start once the first sweep is on screen (it should not wait for the compiler),
+        or after ``fallback_ms`` when nothing renders."""
+        view = self.window.view
+
+        def go() -> None:
+            try:
+                view.frame_rendered.disconnect(go)
+            except (RuntimeError, TypeError):
+                pass
+            self.start()
+
+        view.frame_rendered.connect(go)
+        QTimer.singleShot(fallback_ms, self, go)
+
     def start(self) -> None:
         """Start the warm-up (once per process); the label goes when it is done."""
         if self.ready:
             self.label.hide()
             return
+        if getattr(self, "_requested", False):
+            return
+        self._requested = True
         cls = ToolWarmup
         with cls._lock:
             first = not cls._started
