@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
         self.tool_warmup = ToolWarmup(self)  # "preparing tools…" while the kernels load in the background
-        self.editor.not_ready = lambda: not self.tool_warmup.ready
+        self.editor.not_ready = self.tool_warmup.not_ready
         self.tool_warmup.start_after_first_render()  # the first sweep first, then the compiler
         self.file_menu = FileMenu(self)  # open dialogs, recent list, drag and drop
         self.class_keys = ClassKeys(self)  # Alt+1..9 and the class palette

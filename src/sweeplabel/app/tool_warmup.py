@@ -9,14 +9,13 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 PREPARING_TEXT = "preparing tools…"
-FALLBACK_START_MS = 3_000
 NOT_READY_MESSAGE = ("Preparing tools (loading the point kernels; the first run compiles them, "
                      "`sweeplabel warmup` does it ahead) — try again in a moment")
 
@@ -44,9 +43,9 @@ class ToolWarmup(QObject):
     def ready(self) -> bool:
         return ToolWarmup._done.is_set()
 
-    def start_after_first_render(self, fallback_ms: int = FALLBACK_START_MS) -> None:
-        """Start once the first sweep is on screen (it should not wait for the compiler),
-        or after ``fallback_ms`` when nothing renders."""
+    def start_after_first_render(self) -> None:
+        """Start once the first sweep is on screen: the first image should not share the
+        CPU (and the GIL) with the compiler. A tool asked for earlier starts it at once."""
         view = self.window.view
 
         def go() -> None:
@@ -57,7 +56,6 @@ class ToolWarmup(QObject):
             self.start()
 
         view.frame_rendered.connect(go)
-        QTimer.singleShot(fallback_ms, self, go)
 
     def start(self) -> None:
         """Start the warm-up (once per process); the label goes when it is done."""
@@ -95,6 +93,12 @@ class ToolWarmup(QObject):
         self.label.hide()
         if seconds > 2.0:
             self.window.statusBar().showMessage(f"Tools ready ({seconds:.0f} s to prepare them)", 5_000)
+
+    def not_ready(self) -> bool:
+        """For the tools: True while the kernels load (starting the load if it has not begun)."""
+        if not self.ready:
+            self.start()
+        return not self.ready
 
     def wait(self, timeout_s: float = 300.0) -> bool:
         """Block until the kernels are ready (tests, benchmarks)."""
