@@ -19,6 +19,12 @@ asynchronous pair ``submit()`` / ``receive()`` for the view:
   app, even when the app crashes. A dead child is reported by ``receive()`` as a
   ``RenderCrashed`` error (never a hang) and is restarted by the next ``submit()``.
 
+Memory: Open3D's Filament renderer keeps memory of removed geometry (isl-org/Open3D
+#5352, #6791), so the child grows as frames go by. Every ``RECYCLE_CHECK_EVERY`` images
+the client reads the child's resident size; past ``SWEEPLABEL_RENDER_MAX_MB`` (default
+1500 MB) it starts a fresh child while the view is idle (the next render sends the
+state again). Recycling does not count as a crash.
+
 ``create_renderer()`` picks the mode from ``SWEEPLABEL_RENDER`` (``process`` by
 default, ``inprocess`` for the synchronous SceneRenderer)."""
 
@@ -42,6 +48,30 @@ from .render_defaults import DEFAULT_BACKGROUND_RGB, DEFAULT_LOD_BUDGET, LOD_POI
 
 RENDER_MODE_ENV = "SWEEPLABEL_RENDER"
 MAX_STARTS = 4  # a child that died three times is not started again
+RECYCLE_ENV = "SWEEPLABEL_RENDER_MAX_MB"
+DEFAULT_RECYCLE_MB = 1500.0
+RECYCLE_CHECK_EVERY = 20  # images between two looks at the child's memory
+
+
+def process_rss_mb(pid: int | None) -> float | None:
+    """Resident memory of a process in MB (Linux ``/proc``); None when unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _recycle_limit_mb() -> float:
+    try:
+        return float(os.environ.get(RECYCLE_ENV, DEFAULT_RECYCLE_MB))
+    except ValueError:
+        return DEFAULT_RECYCLE_MB
 CLOSE_TIMEOUT_S = 1.0  # then SIGKILL: a render in progress is not worth waiting for
 _CHILD_CODE = ("import sys; from sweeplabel.viewer.render_process import _child_main; "
                "sys.exit(_child_main(*map(int, sys.argv[1:4])))")
@@ -109,6 +139,9 @@ class ProcessRenderer:
         self._starts = 0
         self._closed = False
         self._finalizer: weakref.finalize | None = None
+        self.max_rss_mb = _recycle_limit_mb()
+        self.recycles = 0  # fresh children started because the old one grew past max_rss_mb
+        self._images = 0
 
     # -- SceneRenderer API ----------------------------------------------------------
     @property
@@ -212,9 +245,22 @@ class ProcessRenderer:
             self._wanted = False
             raise RenderCrashed(f"render failed: {payload}")
         result = RenderResult(payload, request_id, camera, render_s, time.monotonic() - sent_at)
+        self._images += 1
         if self._wanted:
             self.submit()
+        elif self._images % RECYCLE_CHECK_EVERY == 0:
+            self._recycle_if_big()
         return result
+
+    def _recycle_if_big(self) -> None:
+        """Idle and past the memory bound: a fresh child (it starts up while nothing waits)."""
+        rss = process_rss_mb(self.pid)
+        if rss is None or rss <= self.max_rss_mb or self._in_flight is not None:
+            return
+        self._stop_child()
+        self._start_child()
+        self._starts -= 1  # not a crash
+        self.recycles += 1
 
     @property
     def pid(self) -> int | None:
