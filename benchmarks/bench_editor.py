@@ -16,7 +16,12 @@
    render), with a warm Numba cache and with an empty one (first run), plus the import
    of the app alone. Targets (issue 12): <= 3 s warm, <= 10 s first run.
 
+4. Memory (``--memory-steps N``): RSS of the UI process and of the render process while
+   the rendering view steps through N frames; growth after the first 20 (target: <= 200 MB
+   over 1,000 frames). The render process is replaced past SWEEPLABEL_RENDER_MAX_MB.
+
 Usage: .venv/bin/python benchmarks/bench_editor.py [--frames 12] [--json out.json] [--only-startup]
+       [--memory-steps 1000] [--baseline-src ../main/src]
 Runs offscreen (QT_QPA_PLATFORM=offscreen unless set); Open3D picks the GPU when there is
 one, else Mesa's llvmpipe (software)."""
 
@@ -162,6 +167,36 @@ def stall_figures(root: Path, n_frames: int, step_ms: int) -> dict:
     return out
 
 
+def memory_figures(root: Path, steps: int, sample_every: int = 10) -> dict:
+    """RSS of the UI process and the render process while the view steps through
+    ``steps`` frames (the sequence's frames over and over), each one rendered."""
+    from sweeplabel.viewer.render_process import process_rss_mb
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / "memory.sweeplabel")
+    window = MainWindow(opened.project, opened.store)
+    window.resize(1280, 800)
+    window.show()
+    run_until(app, lambda: window.view.render_count > 0 and not window.view.render_pending)
+    n = len(opened.project.sequence)
+    samples = []
+    children = set()
+    for step in range(1, steps + 1):
+        count = window.view.render_count
+        window.go_to_frame(step % n)
+        run_until(app, lambda c=count: window.view.render_count > c and not window.view.render_pending)
+        children.add(window.scene.renderer.pid)
+        if step % sample_every == 0:
+            samples.append((step, process_rss_mb(os.getpid()), process_rss_mb(window.scene.renderer.pid)))
+    window.close()
+    opened.close()
+    after20 = [s for s in samples if s[0] >= 20] or samples
+    grow = lambda i: round(max(s[i] or 0 for s in after20) - (after20[0][i] or 0), 1)  # noqa: E731
+    return {"steps": steps, "samples_step_ui_mb_render_mb": [(s, round(u or 0), round(r or 0)) for s, u, r in samples],
+            "ui_growth_after_20_mb": grow(1), "render_growth_after_20_mb": grow(2),
+            "render_processes_used": len(children), "target_growth_mb": 200}
+
+
 def render_figures(root: Path, width_px: int = 1920, height_px: int = 1080, repeat: int = 3) -> dict:
     opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / "render.sweeplabel")
     seq = opened.project.sequence
@@ -251,10 +286,12 @@ def main() -> int:
     parser.add_argument("--step-ms", type=int, default=150, help="time between frame switches")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only-startup", action="store_true", help="measure start-up only")
+    parser.add_argument("--memory-steps", type=int, default=0,
+                        help="frames to step through for the memory figure (the issue's: 1000)")
     parser.add_argument("--baseline-src", type=Path, help="also time start-up of this source tree (ratios)")
     args = parser.parse_args()
     warmup()
-    stalls = renders = None
+    stalls = renders = memory = None
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         root = generate_sequence(Path(tmp) / "seq", frames=args.frames, beams=64, seed=3)
@@ -266,12 +303,14 @@ def main() -> int:
                        "ratio_warm": round(startup["warm_median_s"] / base["warm_median_s"], 2),
                        "ratio_first_run": round(startup["first_run_s"] / base["first_run_s"], 2),
                        "ratio_import": round(startup["import_app_s"] / base["import_app_s"], 2)}
+        if args.memory_steps:
+            memory = memory_figures(root, args.memory_steps)
         if not args.only_startup:
             stalls = stall_figures(root, args.frames, args.step_ms)
             renders = render_figures(root)
     report = {"machine": f"{platform.processor() or platform.machine()} x{os.cpu_count()}",
               "loadavg": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
-              "startup": startup, "stalls": stalls, "render_1920x1080": renders}
+              "startup": startup, "memory": memory, "stalls": stalls, "render_1920x1080": renders}
     print(json.dumps(report, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")

@@ -7,7 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QToolBar, QWidget,
+    QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QToolBar, QWidget,
 )
 
 from sweeplabel.io import OpenedProject, ProjectStore, SweeplabelIOError, open_project
@@ -299,17 +299,10 @@ class MainWindow(QMainWindow):
         self.other_windows = [*getattr(self, "other_windows", []), window]
         return window
 
-    def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a sequence or project", "",
-                                              "Projects and sequences (*.sweeplabel sequence.json *.bin *.pcd *.las *.laz *.json);;All files (*)")
-        if path:
-            self.open_path(path)
-
     # -- wiring ---------------------------------------------------------------------
     def _slots(self) -> dict[str, object]:
         ed = self.editor
         slots: dict[str, object] = {
-            "open": self._ask_open,
             "quit": QApplication.closeAllWindows,
             "first_frame": lambda: self.go_to_frame(0),
             "previous_frame": lambda: self.step_frame(-1),

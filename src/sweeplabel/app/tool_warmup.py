@@ -1,12 +1,20 @@
 """Prepare the point tools in the background: the Numba kernels load (or, on an empty
 cache, compile: seconds) on a worker thread when the window opens, behind a visible
 "preparing tools…" label, instead of freezing the window at the first one-click. Until
-they are ready the tools that need them say so and do nothing (the UI never waits)."""
+they are ready the tools that need them say so and do nothing (the UI never waits).
+
+On an empty cache the compiling runs in a child process (``python -m sweeplabel.kernels``):
+Numba's compiler holds the GIL for seconds at a time, which would make the window
+stutter; the child fills the cache, then this process loads the kernels from it."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -18,6 +26,36 @@ if TYPE_CHECKING:
 PREPARING_TEXT = "preparing tools…"
 NOT_READY_MESSAGE = ("Preparing tools (loading the point kernels; the first run compiles them, "
                      "`sweeplabel warmup` does it ahead) — try again in a moment")
+
+
+def _kernel_cache_dirs() -> list[Path]:
+    import sweeplabel.kernels as kernels
+
+    dirs = [Path(kernels.__file__).parent / "__pycache__"]
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        dirs.append(Path(os.environ["NUMBA_CACHE_DIR"]))
+    return dirs
+
+
+def kernel_cache_looks_warm() -> bool:
+    """Numba's cache holds the point-in-box kernels (``warmup`` compiles them all at once)."""
+    for folder in _kernel_cache_dirs():
+        if folder.is_dir() and next(folder.rglob("boxes.*.nbi"), None) is not None:
+            return True
+    return False
+
+
+def compile_in_child(timeout_s: float = 600.0) -> bool:
+    """Fill Numba's cache in a child process (no GIL shared with the UI); True when it did."""
+    src = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    try:
+        done = subprocess.run([sys.executable, "-m", "sweeplabel.kernels"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout_s, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 class ToolWarmup(QObject):
@@ -79,6 +117,8 @@ class ToolWarmup(QObject):
         try:
             from sweeplabel.kernels import warmup
 
+            if not kernel_cache_looks_warm():
+                compile_in_child()
             warmup()
         finally:
             ToolWarmup.seconds = time.perf_counter() - t0
