@@ -11,7 +11,17 @@
    1M points (eight sweeps side by side), full quality and while the camera moves
    (decimated to the LOD budget).
 
-Usage: .venv/bin/python benchmarks/bench_editor.py [--frames 12] [--json out.json]
+3. Start-up: from the command (``sweeplabel open SEQ --screenshot PNG``, a fresh
+   process) to the first sweep on screen (the screenshot is written after the first
+   render), with a warm Numba cache and with an empty one (first run), plus the import
+   of the app alone. Targets (issue 12): <= 3 s warm, <= 10 s first run.
+
+4. Memory (``--memory-steps N``): RSS of the UI process and of the render process while
+   the rendering view steps through N frames; growth after the first 20 (target: <= 200 MB
+   over 1,000 frames). The render process is replaced by a warm standby once it grows SWEEPLABEL_RENDER_RECYCLE_MB (150).
+
+Usage: .venv/bin/python benchmarks/bench_editor.py [--frames 12] [--json out.json] [--only-startup]
+       [--memory-steps 1000] [--baseline-src ../main/src]
 Runs offscreen (QT_QPA_PLATFORM=offscreen unless set); Open3D picks the GPU when there is
 one, else Mesa's llvmpipe (software)."""
 
@@ -157,6 +167,36 @@ def stall_figures(root: Path, n_frames: int, step_ms: int) -> dict:
     return out
 
 
+def memory_figures(root: Path, steps: int, sample_every: int = 10) -> dict:
+    """RSS of the UI process and the render process while the view steps through
+    ``steps`` frames (the sequence's frames over and over), each one rendered."""
+    from sweeplabel.viewer.render_process import process_rss_mb
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / "memory.sweeplabel")
+    window = MainWindow(opened.project, opened.store)
+    window.resize(1280, 800)
+    window.show()
+    run_until(app, lambda: window.view.render_count > 0 and not window.view.render_pending)
+    n = len(opened.project.sequence)
+    samples = []
+    children = set()
+    for step in range(1, steps + 1):
+        count = window.view.render_count
+        window.go_to_frame(step % n)
+        run_until(app, lambda c=count: window.view.render_count > c and not window.view.render_pending)
+        children.add(window.scene.renderer.pid)
+        if step % sample_every == 0:
+            samples.append((step, process_rss_mb(os.getpid()), process_rss_mb(window.scene.renderer.pid)))
+    window.close()
+    opened.close()
+    after20 = [s for s in samples if s[0] >= 20] or samples
+    grow = lambda i: round(max(s[i] or 0 for s in after20) - (after20[0][i] or 0), 1)  # noqa: E731
+    return {"steps": steps, "samples_step_ui_mb_render_mb": [(s, round(u or 0), round(r or 0)) for s, u, r in samples],
+            "ui_growth_after_20_mb": grow(1), "render_growth_after_20_mb": grow(2),
+            "render_processes_used": len(children), "target_growth_mb": 200}
+
+
 def render_figures(root: Path, width_px: int = 1920, height_px: int = 1080, repeat: int = 3) -> dict:
     opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / "render.sweeplabel")
     seq = opened.project.sequence
@@ -190,22 +230,87 @@ def render_figures(root: Path, width_px: int = 1920, height_px: int = 1080, repe
     return results
 
 
+def _time_command(argv: list[str], env: dict[str, str], wait_for: Path | None = None,
+                  timeout_s: float = 300.0) -> float:
+    """Seconds from launching ``argv`` to ``wait_for`` existing (or to its exit)."""
+    import subprocess
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        if wait_for is not None and wait_for.exists() and wait_for.stat().st_size > 0:
+            elapsed = time.perf_counter() - t0
+            break
+        if proc.poll() is not None:
+            elapsed = time.perf_counter() - t0
+            break
+        if time.perf_counter() - t0 > timeout_s:
+            proc.kill()
+            raise TimeoutError(" ".join(argv))
+        time.sleep(0.01)
+    proc.wait(timeout_s)
+    if proc.returncode not in (0, None) and (wait_for is None or not wait_for.exists()):
+        raise RuntimeError(f"{' '.join(argv)} exited with {proc.returncode}")
+    return elapsed
+
+
+def startup_figures(root: Path, tmp: Path, src: Path | None = None, repeat: int = 3) -> dict:
+    """Command -> first visible sweep (screenshot after the first render), warm and first run.
+
+    ``src``: the source tree to start (default: this checkout), e.g. a baseline's."""
+    env = dict(os.environ)
+    src = src or Path(__file__).resolve().parents[1] / "src"
+    env["PYTHONPATH"] = str(src)
+    tag = "base" if src != Path(__file__).resolve().parents[1] / "src" else "this"
+    project = tmp / f"{tag}.sweeplabel"
+    cli = [sys.executable, "-m", "sweeplabel.cli", "open", str(root), "--project", str(project)]
+    out: dict[str, object] = {"src": str(src)}
+    imports = [_time_command([sys.executable, "-c", "import sweeplabel.app.main_window"], env) for _ in range(repeat)]
+    out["import_app_s"] = round(statistics.median(imports), 2)
+    cold_env = {**env, "NUMBA_CACHE_DIR": str(tmp / f"{tag}-empty-numba-cache")}
+    shot = tmp / f"{tag}-cold.png"  # first run: no project file yet, no compiled kernels
+    out["first_run_s"] = round(_time_command([*cli, "--screenshot", str(shot)], cold_env, shot), 2)
+    warm = []
+    for i in range(repeat):  # the project file and the kernels exist now
+        shot = tmp / f"{tag}-warm{i}.png"
+        warm.append(_time_command([*cli, "--screenshot", str(shot)], env, shot))
+    out["warm_s"] = [round(v, 2) for v in warm]
+    out["warm_median_s"] = round(statistics.median(warm), 2)
+    out["targets_s"] = {"warm": 3.0, "first_run": 10.0}
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=12)
     parser.add_argument("--step-ms", type=int, default=150, help="time between frame switches")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only-startup", action="store_true", help="measure start-up only")
+    parser.add_argument("--memory-steps", type=int, default=0,
+                        help="frames to step through for the memory figure (the issue's: 1000)")
+    parser.add_argument("--baseline-src", type=Path, help="also time start-up of this source tree (ratios)")
     args = parser.parse_args()
     warmup()
+    stalls = renders = memory = None
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         root = generate_sequence(Path(tmp) / "seq", frames=args.frames, beams=64, seed=3)
         print(f"generated {args.frames} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        stalls = stall_figures(root, args.frames, args.step_ms)
-        renders = render_figures(root)
+        startup = startup_figures(root, Path(tmp))
+        if args.baseline_src:
+            base = startup_figures(root, Path(tmp), args.baseline_src.resolve())
+            startup = {"this": startup, "baseline": base,
+                       "ratio_warm": round(startup["warm_median_s"] / base["warm_median_s"], 2),
+                       "ratio_first_run": round(startup["first_run_s"] / base["first_run_s"], 2),
+                       "ratio_import": round(startup["import_app_s"] / base["import_app_s"], 2)}
+        if args.memory_steps:
+            memory = memory_figures(root, args.memory_steps)
+        if not args.only_startup:
+            stalls = stall_figures(root, args.frames, args.step_ms)
+            renders = render_figures(root)
     report = {"machine": f"{platform.processor() or platform.machine()} x{os.cpu_count()}",
               "loadavg": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
-              "stalls": stalls, "render_1920x1080": renders}
+              "startup": startup, "memory": memory, "stalls": stalls, "render_1920x1080": renders}
     print(json.dumps(report, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")

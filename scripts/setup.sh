@@ -48,4 +48,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   touch "$stamp"
 fi
+# Compile the Numba kernels now, so the first start of the app does not (Numba caches them).
+echo "setup: preparing the point kernels (sweeplabel warmup)"
+.venv/bin/sweeplabel warmup || echo "setup: warmup failed; the kernels compile at their first use"
 echo "setup: ready (.venv/bin/sweeplabel)"

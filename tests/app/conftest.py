@@ -65,3 +65,15 @@ def make_scene_project() -> Project:
 @pytest.fixture
 def scene_project() -> Project:
     return make_scene_project()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tools_ready() -> None:
+    """The point kernels loaded before any window opens (a window would otherwise show
+    "preparing tools…" and refuse one-click until its background warm-up ends)."""
+    from sweeplabel.app.tool_warmup import ToolWarmup
+    from sweeplabel.kernels import warmup
+
+    warmup()
+    ToolWarmup._started = True
+    ToolWarmup._done.set()

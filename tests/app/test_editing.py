@@ -273,10 +273,11 @@ def test_subview_edge_drag_is_one_step(qtbot, window: MainWindow, scene_project:
     assert top.hit(QPointF(x, y))[0] == "edge"
     steps = len(scene_project.undo)
     s = top.scale_px_per_m()
-    drag(top, (x, y), (x, y - 0.5 * s))  # half a metre forward
+    drag(top, (x, y), (x, y - 0.5 * s))  # half a metre of cursor travel forward: fine steps (1 cm/px)
     box = only_box(scene_project)
     assert len(scene_project.undo) == steps + 1
-    assert box.size_lwh_m[0] == pytest.approx(ann.box.size_lwh_m[0] + 0.5, abs=1e-6)
+    grown_m = 0.5 * s * top.edge_m_per_px(coarse=False)
+    assert box.size_lwh_m[0] == pytest.approx(ann.box.size_lwh_m[0] + grown_m, abs=1e-6)
     assert box.corners()[:, 0].min() == pytest.approx(ann.box.corners()[:, 0].min(), abs=1e-6)  # back stays
 
 

@@ -97,6 +97,14 @@ BOX_ACTIONS: tuple[ActionSpec, ...] = tuple(ActionSpec(n.id, n.text, toolbar=Fal
     ActionSpec("refit_box", "Re-fit", "Fit the box to the points in it", toolbar=False),
 )
 
+N_CLASS_KEYS = 9
+CLASS_ACTIONS: tuple[ActionSpec, ...] = tuple(
+    ActionSpec(f"class_{i}", f"Class key {i}", f"Give the selected box's track (and new boxes) class key {i}: "
+               "the project's most used classes first, then the schema's order", toolbar=False)
+    for i in range(1, N_CLASS_KEYS + 1)
+) + (ActionSpec("class_palette", "Choose class…", "Type to filter the classes; Enter applies to the selected "
+                "box and to new boxes", toolbar=False),)
+
 DISPLAY_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("color_mode_next", "Next colour mode", "Height → intensity → ground → class", toolbar=False),
     ActionSpec("point_size_up", "Bigger points", toolbar=False),
@@ -105,7 +113,12 @@ DISPLAY_ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 FILE_ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("open", "Open…", "Open a sequence or a .sweeplabel project in a new window", toolbar=False),
+    ActionSpec("open_folder", "Open folder…", "Open a dataset folder (labelled or not) in a new window",
+               toolbar=False),
+    ActionSpec("open", "Open file…", "Open a point cloud, a sequence.json or a .sweeplabel project in a new window",
+               toolbar=False),
+    ActionSpec("save_now", "Save", "Save now (every step is saved already; this says so)", toolbar=False),
+    ActionSpec("export", "Export…", "Check, then write the labels as KITTI, nuScenes, JSON, ...", toolbar=False),
     ActionSpec("quit", "Quit", "Close every window (everything is saved already)", toolbar=False),
 )
 
@@ -136,13 +149,13 @@ MENUS: tuple[tuple[str, tuple[ActionSpec, ...]], ...] = (
     ("&Edit", EDIT_ACTIONS + SELECTION_ACTIONS),
     ("&View", NAVIGATION_ACTIONS + VIEW_ACTIONS + DISPLAY_ACTIONS),
     ("&Tools", TOOL_ACTIONS),
-    ("&Box", BOX_ACTIONS),
+    ("&Box", BOX_ACTIONS + CLASS_ACTIONS),
     ("&Help", HELP_ACTIONS),
 )
 
 ALL_ACTIONS: tuple[ActionSpec, ...] = (
     FILE_ACTIONS + NAVIGATION_ACTIONS + VIEW_ACTIONS + EDIT_ACTIONS + SELECTION_ACTIONS + TOOL_ACTIONS + BOX_ACTIONS
-    + DISPLAY_ACTIONS + HELP_ACTIONS + REVIEW_ACTIONS + ASSIST_ACTIONS
+    + DISPLAY_ACTIONS + HELP_ACTIONS + REVIEW_ACTIONS + ASSIST_ACTIONS + CLASS_ACTIONS
 )
 
 

@@ -332,7 +332,7 @@ class AssistController(QObject):
         if dialog.wasCanceled():
             self._cancel.set()
             return
-        dialog.setLabelText(f"Pre-annotating the sequence: frame {min(done, total - 1)} of {total - 1}")
+        dialog.setLabelText(f"Pre-annotating the sequence: frame {min(max(done, 1), total)} of {total}")
         dialog.setMaximum(total)
         dialog.setValue(done)
 

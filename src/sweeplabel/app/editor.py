@@ -45,6 +45,7 @@ class EditorController(QObject):
         self.tool = "select"
         self.category = project.schema.default_category
         self.clipboard: list[ClipboardItem] = []
+        self.not_ready = None  # () -> bool: True while the tools' kernels load (app/tool_warmup.py)
 
     # -- selection ------------------------------------------------------------------
     @property
@@ -190,6 +191,11 @@ class EditorController(QObject):
 
     # -- geometry-based edits -------------------------------------------------------
     def _points(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if self.not_ready is not None and self.not_ready():  # the point kernels are still being prepared
+            from .tool_warmup import NOT_READY_MESSAGE
+
+            self.message.emit(NOT_READY_MESSAGE)
+            return None
         data = self.scene.data
         if data is None or len(data) == 0:
             self.message.emit("No points in this frame")

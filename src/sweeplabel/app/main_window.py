@@ -7,7 +7,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeyEvent
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QToolBar, QWidget,
+    QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QToolBar, QWidget,
 )
 
 from sweeplabel.io import OpenedProject, ProjectStore, SweeplabelIOError, open_project
@@ -21,8 +21,13 @@ from .assist_actions import AssistController
 from .assist_ops import flagged_frames
 from .display_bar import DisplayBar
 from .edit_ops import NUDGES
+from .class_palette import ClassKeys
 from .editor import TOOLS, EditorController
+from .empty_hint import EmptyStateHint
+from .export_dialog import open_export_dialog, save_now
+from .file_menu import FileMenu, file_slots
 from .frame_loader import FrameLoader
+from .keyboard_focus import KeyboardFocus
 from .panels import PropertiesPanel, TimelinePanel, TrackListPanel
 from .panels.camera_panel import CameraDock
 from .panels.subviews import SubViews
@@ -31,7 +36,10 @@ from .rescore_action import RescoreController
 from .review import ReviewMode, review_slots
 from .save_status import SaveStatus, close_quietly
 from .render_view import RenderView
+from .session_state import SessionKeeper
 from .shortcuts_dialog import ShortcutsDialog
+from .tool_warmup import ToolWarmup
+from .track_bulk_bar import TrackBulkBar
 from .view_tools import ViewTools
 
 DEFAULT_WINDOW_SIZE_PX = (1400, 900)
@@ -74,13 +82,16 @@ class MainWindow(QMainWindow):
     a worker thread (``frame_shown`` fires when a frame is on screen)."""
 
     def __init__(self, project: Project, store: ProjectStore | None = None,
-                 parent: QWidget | None = None, *, owned: OpenedProject | None = None) -> None:
+                 parent: QWidget | None = None, *, owned: OpenedProject | None = None,
+                 start_renderer_early: bool = False) -> None:
         super().__init__(parent)
         self.owned = owned  # closed with the window (a project this window opened itself)
         self.error_box: QMessageBox | None = None
         self.project = project
         self.store = store
         self.scene = FrameScene(project, create_renderer())  # a render process unless SWEEPLABEL_RENDER=inprocess
+        if start_renderer_early and hasattr(self.scene.renderer, "start"):
+            self.scene.renderer.start()  # Open3D starts up in the child while the first frame loads here
         self.view = RenderView(self.scene, self)
         self.setCentralWidget(self.view)
         self.resize(*DEFAULT_WINDOW_SIZE_PX)
@@ -101,6 +112,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress_bar)
         self.save_status = SaveStatus(self, store)  # "NOT SAVED" banner, retries, copy on quit
         self.assist = AssistController(self)  # smart propagation, interpolation, pre-annotation, object view
+        self.tool_warmup = ToolWarmup(self)  # "preparing tools…" while the kernels load in the background
+        self.editor.not_ready = self.tool_warmup.not_ready
+        self.tool_warmup.start_after_first_render()  # the first sweep first, then the compiler
+        self.file_menu = FileMenu(self)  # open dialogs, recent list, drag and drop
+        self.class_keys = ClassKeys(self)  # Alt+1..9 and the class palette
         self.actions_by_id = make_actions(self, ALL_ACTIONS, self._slots(), self.keymap)
         self._build_toolbars()
         self._build_menus()
@@ -109,6 +125,9 @@ class MainWindow(QMainWindow):
         self.rescore = RescoreController(self)  # Assist > Re-score from this project
         self._key_filter = _KeyReleaseFilter(self.editor.end_merge, self)
         QApplication.instance().installEventFilter(self._key_filter)
+        self.class_keys.install()
+        self.keyboard_focus = KeyboardFocus(self)  # Enter/Escape back to the view; fields pass shortcuts on
+        self.keyboard_focus.install()
         self._connect()
         self.review = ReviewMode(self)  # QA dock, review strip, reviewer name
         self.cameras = CameraDock(self)  # camera images with projected points and boxes
@@ -116,6 +135,10 @@ class MainWindow(QMainWindow):
         if len(project.sequence):  # a big LAS/LAZ streams in the background, with progress
             self.go_to_frame(0, wait=not is_big_cloud(project.sequence[0]))
         self._update_status()
+        self.empty_hint = EmptyStateHint(self)  # what to do first, until the first box
+        self.empty_hint.install()
+        self.session = SessionKeeper(self)  # reopen where you left: frame, camera, tool, class, display
+        self.session.install()
         self.view.setFocus()  # keys go to the actions, not to a spin box of a panel
 
     # -- navigation -----------------------------------------------------------------
@@ -273,27 +296,38 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if path.name == "sequence.json":
             path = path.parent
+        already = self._window_showing(path)
+        if already is not None:  # one window per project: a second writer would be refused anyway
+            already.raise_()
+            already.activateWindow()
+            return already
         try:
             opened = open_project(path)
         except (SweeplabelIOError, ModelError, SchemaError, OSError, ValueError) as exc:
             self.show_error("Could not open", f"Could not open {path}:\n{exc}")
             return None
-        window = MainWindow(opened.project, opened.store, owned=opened)
+        window = MainWindow(opened.project, opened.store, owned=opened, start_renderer_early=True)
         window.show()
         self.other_windows = [*getattr(self, "other_windows", []), window]
         return window
 
-    def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a sequence or project", "",
-                                              "Projects and sequences (*.sweeplabel sequence.json *.bin *.pcd *.las *.laz *.json);;All files (*)")
-        if path:
-            self.open_path(path)
+    @staticmethod
+    def _window_showing(path: Path) -> "MainWindow | None":
+        """The open window of this dataset or project file, if there is one."""
+        target = path.resolve()
+        for widget in QApplication.topLevelWidgets():
+            if not isinstance(widget, MainWindow) or widget._closed or not widget.isVisible():
+                continue
+            store_path = widget.store.path.resolve() if widget.store is not None else None
+            root = widget.project.sequence.root
+            if target == store_path or (root is not None and Path(root).resolve() == target):
+                return widget
+        return None
 
     # -- wiring ---------------------------------------------------------------------
     def _slots(self) -> dict[str, object]:
         ed = self.editor
         slots: dict[str, object] = {
-            "open": self._ask_open,
             "quit": QApplication.closeAllWindows,
             "first_frame": lambda: self.go_to_frame(0),
             "previous_frame": lambda: self.step_frame(-1),
@@ -331,6 +365,10 @@ class MainWindow(QMainWindow):
         for nudge in NUDGES:
             slots[nudge.id] = lambda n=nudge: ed.nudge(n)
         slots.update(review_slots(self))
+        slots.update(file_slots(self))
+        slots["save_now"] = lambda: save_now(self)
+        slots["export"] = lambda: open_export_dialog(self)
+        slots.update(self.class_keys.slots())
         slots.update(self.assist.slots())
         return slots
 
@@ -364,6 +402,8 @@ class MainWindow(QMainWindow):
             menu = self.menuBar().addMenu(title)
             for spec in specs:
                 menu.addAction(self.actions_by_id[spec.id])
+            if title == "&File":
+                self.file_menu.install(menu)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -386,6 +426,9 @@ class MainWindow(QMainWindow):
         self.score_filter = ScoreFilterPanel(self.store, self)  # hides auto boxes under a score (per project)
         self.scene.annotation_filter = self.score_filter.keep
         self._dock("Auto score", self.score_filter, Qt.DockWidgetArea.LeftDockWidgetArea)
+
+        self.track_bulk = TrackBulkBar(self)  # multi-select: delete, class, accept, reject
+        self.track_bulk.install()
         self.resizeDocks([self.subviews_dock], [320], Qt.Orientation.Vertical)
 
     def _connect(self) -> None:
@@ -469,6 +512,7 @@ class MainWindow(QMainWindow):
         ann = self.project.get_annotation(token) if token else None
         data = self.scene.data
         self.subviews.show_box(self.scene.to_render(ann.box) if ann else None, data.xyz_m if data else None)
+        self.assist.object_view.set_in_box_count(self.scene.n_in_selected if ann else None)  # the one count
 
     def _update_marks(self) -> None:
         track = self.editor.selected_track
@@ -513,8 +557,11 @@ class MainWindow(QMainWindow):
             return
         self.save_status.detach()
         self._closed = True
+        self.session.save()
         self.timeline.set_playing(False)
         QApplication.instance().removeEventFilter(self._key_filter)
+        self.keyboard_focus.remove()
+        self.empty_hint.remove()
         self.loader.shutdown()
         self._disconnect()
         self.review.shutdown()

@@ -23,7 +23,7 @@ def run_gui(project: Project, *, store: ProjectStore | None = None, screenshot: 
     (exit code 1 when saving fails or nothing rendered within two minutes)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("sweeplabel")
-    window = MainWindow(project, store)
+    window = MainWindow(project, store, start_renderer_early=True)
     window.show()
     if screenshot is not None:
         _save_after_first_render(app, window, Path(screenshot))

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..model import Box
 from .iou import bev_intersection_m2, bev_iou, bev_iou_matrix, iou_3d
@@ -72,6 +71,8 @@ def evaluate(predicted: Mapping[int, Sequence[LabeledBox]], truth: Mapping[int, 
     for frame in sorted(set(predicted) | set(truth)):
         preds, gts = list(predicted.get(frame, ())), list(truth.get(frame, ()))
         iou = bev_iou_matrix([p.box for p in preds], [g.box for g in gts])
+        from scipy.optimize import linear_sum_assignment  # deferred: scipy.optimize costs ~1 s at start-up
+
         rows, cols = linear_sum_assignment(-iou) if iou.size else (np.array([], int), np.array([], int))
         matched_p, matched_g = set(), set()
         for r, c in zip(rows, cols):

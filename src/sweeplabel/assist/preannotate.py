@@ -22,7 +22,6 @@ import warnings
 from typing import Callable
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from ..kernels import GroundSegmenter, cluster_euclidean, fit_box
 from ..model import Annotation, Box, Change, Command, Frame, Project, Sequence, Source, Track, angle_diff, new_token
@@ -58,6 +57,8 @@ class GroundGrid:
     def __init__(self, xyz: np.ndarray, cell_m: float) -> None:
         self.cell_m = cell_m
         self._xyz = xyz
+        from scipy.spatial import cKDTree  # deferred: not needed for the first frame
+
         self._tree = cKDTree(xyz[:, :2]) if len(xyz) else None
         self.fallback = float(np.median(xyz[:, 2])) if len(xyz) else 0.0
         if not len(xyz):

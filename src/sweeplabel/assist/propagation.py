@@ -23,7 +23,7 @@ from typing import Sequence as Seq
 import numpy as np
 
 from ..kernels import GridGroundParams, cluster_euclidean, fit_box, points_in_boxes, segment_ground
-from ..model import Annotation, Box, Change, Command, Frame, Project, Source, angle_diff, new_token
+from ..model import Annotation, Box, Change, Command, Frame, Project, Source, angle_diff, frame_number, new_token
 from ..model.entities import ReviewState
 from .metrics import bev_iou
 from .object_view import box_about, grown, points_about
@@ -157,9 +157,9 @@ class PropagationReport:
         return self.stop_reason is not None and self.stop_reason not in ("end_of_sequence", "keyframe")
 
     def summary(self) -> str:
-        text = f"propagated {len(self.accepted)} frame(s) from frame {self.start_frame}"
+        text = f"propagated {len(self.accepted)} frame(s) from frame {frame_number(self.start_frame)}"
         if self.stop_reason:
-            text += f"; stopped at frame {self.stop_frame}: {self.stop_reason}"
+            text += f"; stopped at frame {frame_number(self.stop_frame)}: {self.stop_reason}"
         return text
 
 
@@ -335,7 +335,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     (nothing is changed; execute ``report.command`` to apply)."""
     start = project.annotation_at(track_token, start_frame)
     if start is None:
-        raise ValueError(f"track {track_token} has no box in frame {start_frame}")
+        raise ValueError(f"track {track_token} has no box in frame {frame_number(start_frame)}")
     frames = project.sequence.frames
     history = [a for a in project.annotations_of_track(track_token)
                if a.frame_index <= start_frame and (a.source != Source.INTERPOLATED or a is start)]

@@ -17,7 +17,7 @@ from typing import Iterable
 import numpy as np
 
 from ..io.atomic import write_text_atomic
-from ..model import Project, Track, review_progress
+from ..model import Project, Track, frame_number, review_progress
 from .checks import CHECKS, SKIPPED_CHECKS, Finding, is_waived
 
 _STATE_COLORS = {"unreviewed": "#9e9e9e", "accepted": "#2e7d32", "rejected": "#c62828", "fixed": "#f9a825"}
@@ -123,7 +123,7 @@ def _summary_html(findings: list[Finding]) -> str:
 
 def _findings_html(project: Project, findings: list[Finding], limit: int) -> str:
     rows = "".join(
-        f"<tr><td>{'' if f.frame_index is None else f.frame_index}</td><td class='{f.severity.value}'>"
+        f"<tr><td>{'' if f.frame_index is None else frame_number(f.frame_index)}</td><td class='{f.severity.value}'>"
         f"{f.severity.value}</td><td>{_e(f.check)}</td><td>{_e(f.message)}</td>"
         f"<td>{'accepted (waived)' if is_waived(project, f) else ''}</td></tr>" for f in findings[:limit])
     more = f"<p class='muted'>… and {len(findings) - limit} more</p>" if len(findings) > limit else ""
@@ -140,7 +140,7 @@ def _issues_html(project: Project) -> str:
     for c in open_:
         track = project.get_track(c.track_token) if c.track_token else None
         where = ", ".join(x for x in (
-            f"frame {c.frame_index}" if c.frame_index is not None else "",
+            f"frame {frame_number(c.frame_index)}" if c.frame_index is not None else "",
             f"track {track.number}" if track else "",
             "box" if c.annotation_token else "",
             "point ({:.1f}, {:.1f}, {:.1f}) m".format(*c.point_m) if c.point_m else "") if x)

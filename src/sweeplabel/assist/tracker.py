@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from ..model import Box, angle_diff
 from .metrics import bev_iou_matrix
@@ -110,6 +109,8 @@ class MultiObjectTracker:
         p = self.params
         preds = [t.predict(t_s) for t in self._live]
         cost = self._cost(preds, [d.box for d in detections])
+        from scipy.optimize import linear_sum_assignment  # deferred: not needed for the first frame
+
         rows, cols = linear_sum_assignment(cost) if cost.size else (np.array([], int), np.array([], int))
         matched_t, matched_d = set(), set()
         for r, c in zip(rows, cols):

@@ -71,6 +71,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     folder = ensure_demo_sequence()
     if args.headless:
         return _print_summary(folder)
+    if getattr(args, "empty", False):  # the same sweeps, no labels, in a project file of its own
+        return _run_gui(folder, folder.parent / f"{folder.name}-empty.sweeplabel", args.screenshot,
+                        import_labels=False)
     return _run_gui(folder, None, args.screenshot)
 
 
@@ -107,11 +110,11 @@ def _print_summary(path: Path) -> int:
     return 0
 
 
-def _run_gui(path: Path, project_path: Path | None, screenshot: str | None) -> int:
+def _run_gui(path: Path, project_path: Path | None, screenshot: str | None, import_labels: bool = True) -> int:
     from ..app import run_gui
     from ..io import open_project
 
-    opened = open_project(path, project_path)
+    opened = open_project(path, project_path, import_labels=import_labels)
     try:
         return run_gui(opened.project, store=opened.store,
                        screenshot=Path(screenshot) if screenshot else None)
@@ -135,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="open the GUI on a generated demo sequence")
     p.add_argument("--headless", action="store_true", help="no window: print what was loaded")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot after the first render and quit")
+    p.add_argument("--empty", action="store_true", help="open the demo sweeps without their labels")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("open", help="open a sequence, dataset or .sweeplabel project in the GUI")

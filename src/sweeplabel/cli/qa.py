@@ -71,6 +71,7 @@ def _settings(args: argparse.Namespace, default):  # -> CheckSettings
 
 def cmd_check(args: argparse.Namespace) -> int:
     from ..assist.checks import Severity, is_waived, run_checks
+    from ..model import frame_number
 
     with _loaded(Path(args.input)) as (project, stored):
         settings = _settings(args, stored)
@@ -79,12 +80,16 @@ def cmd_check(args: argparse.Namespace) -> int:
         threshold = Severity(args.fail_on).rank
         failing = [f for f in findings if f.severity.rank >= threshold and f.key not in waived]
         if args.format == "json":
+            # frame_index stays 0-based (as in every file); frame_number is the 1-based one people see
             out = {"input": str(args.input), "fail_on": args.fail_on, "failed": bool(failing),
-                   "findings": [{**f.to_dict(), "waived": f.key in waived} for f in findings]}
+                   "frame_index_base": 0,
+                   "findings": [{**f.to_dict(), "waived": f.key in waived,
+                                 "frame_number": None if f.frame_index is None else frame_number(f.frame_index)}
+                                for f in findings]}
             print(json.dumps(out, indent=1))
         else:
             for f in findings:
-                frame = "-" if f.frame_index is None else f.frame_index
+                frame = "-" if f.frame_index is None else frame_number(f.frame_index)  # 1-based, as in the app
                 tag = " (accepted)" if f.key in waived else ""
                 print(f"frame {frame:>4}  {f.severity.value:<7}  {f.check:<17}  {f.message}{tag}")
             counts = {s.value: sum(1 for f in findings if f.severity == s) for s in Severity}

@@ -13,6 +13,7 @@ from .review import (
 from .schema import Category, LabelSchema, SchemaError, default_schema
 from .sequence import Frame, Sequence
 from .undo import Change, Command, UndoStack
+from .numbering import frame_number, frame_text
 
 __all__ = [
     "AUTHOR_ENV", "Comment", "CommentState", "Reply", "ReviewProgress", "aggregate_state",
@@ -21,4 +22,5 @@ __all__ = [
     "ModelError", "Project", "ReviewState", "SchemaError", "Sequence", "Source", "Track",
     "UndoStack", "angle_diff", "commands", "default_schema", "invert_transform", "new_token",
     "transform_points", "wrap_angle",
+    "frame_number", "frame_text",
 ]

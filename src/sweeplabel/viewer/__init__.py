@@ -21,7 +21,16 @@ from .geometry import (
 from .picking import camera_ray, pick_box, project_points_px, ray_box_hit_m, ray_plane_z, view_proj_matrix
 from .point_style import ColorMode, DisplayOptions, decimated, styled_layer
 from .render_process import ProcessRenderer, RenderCrashed, RenderResult, create_renderer, render_mode
-from .renderer import SceneRenderer, to_line_set, to_point_cloud
+
+_OPEN3D_NAMES = ("SceneRenderer", "to_line_set", "to_point_cloud")
+
+
+def __getattr__(name: str):  # noqa: ANN202 - the Open3D side loads on first use (the UI process renders elsewhere)
+    if name in _OPEN3D_NAMES:
+        from . import renderer
+
+        return getattr(renderer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ColorMode", "DisplayOptions", "points_in_box_mask", "FrameData", "camera_ray", "decimated", "label_points", "load_frame_data",

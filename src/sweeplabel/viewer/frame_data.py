@@ -12,6 +12,7 @@ import numpy as np
 
 from sweeplabel.io.errors import SweeplabelIOError
 from sweeplabel.kernels import points_in_boxes, segment_ground
+from sweeplabel.assist.point_count import points_in_box_mask as _points_in_box_mask
 from sweeplabel.model import Annotation, Box, Frame, Sequence
 
 from .geometry import to_render_frame
@@ -50,16 +51,8 @@ def normalised_intensity(points: np.ndarray) -> np.ndarray:
 
 
 def points_in_box_mask(xyz_m: np.ndarray, box: Box, margin_m: float = 0.0) -> np.ndarray:
-    """``box.contains`` for many float32 points, fast: a cheap BEV square around the box
-    first, the exact test on the few points inside it."""
-    reach_m = float(np.hypot(*box.size_lwh_m[:2])) / 2.0 + margin_m
-    cx, cy = box.center_m[:2]
-    near = np.flatnonzero((np.abs(xyz_m[:, 0] - np.float32(cx)) <= reach_m + 1e-3)
-                          & (np.abs(xyz_m[:, 1] - np.float32(cy)) <= reach_m + 1e-3))
-    mask = np.zeros(len(xyz_m), dtype=bool)
-    if len(near):
-        mask[near[box.contains(xyz_m[near], margin_m)]] = True
-    return mask
+    """The points inside ``box``: the one point-in-box test (``assist.point_count``)."""
+    return _points_in_box_mask(xyz_m, box, margin_m)
 
 
 def label_points(xyz_m: np.ndarray, annotations: list[Annotation], render_origin_m: np.ndarray

@@ -8,7 +8,7 @@ annotation; rebuilds the point layer and the box wireframes when any of them cha
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -19,7 +19,9 @@ from .colormap import height_range_m
 from .frame_data import FrameData, label_points, load_frame_data, points_in_box_mask
 from .geometry import annotation_wireframes, box_geometry_name, box_wireframe, merged_wireframe
 from .point_style import ColorMode, DisplayOptions, point_colors, styled_layer
-from .renderer import SceneRenderer
+
+if TYPE_CHECKING:
+    from .renderer import SceneRenderer
 
 _LOAD_ERRORS = (SweeplabelIOError, OSError, ValueError)
 SELECTED_RGB = (1.0, 1.0, 1.0)
@@ -48,7 +50,11 @@ class FrameScene:
 
     def __init__(self, project: Project, renderer: SceneRenderer | None = None) -> None:
         self.project = project
-        self.renderer = renderer or SceneRenderer()
+        if renderer is None:
+            from .renderer import SceneRenderer  # Open3D in this process only when rendering here
+
+            renderer = SceneRenderer()
+        self.renderer = renderer
         self.options = DisplayOptions(point_size_px=self.renderer.point_size_px)
         self.data: FrameData | None = None
         self.selected: str | None = None

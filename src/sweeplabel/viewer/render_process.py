@@ -46,10 +46,26 @@ import numpy as np
 
 from .camera import OrbitCamera
 from .geometry import POINTS_NAME, PointLayer, Wireframe
-from .renderer import DEFAULT_BACKGROUND_RGB, DEFAULT_LOD_BUDGET, LOD_POINTS_NAME
+from .render_defaults import DEFAULT_BACKGROUND_RGB, DEFAULT_LOD_BUDGET, LOD_POINTS_NAME
 
 RENDER_MODE_ENV = "SWEEPLABEL_RENDER"
 MAX_STARTS = 4  # a child that died three times is not started again
+
+
+def process_rss_mb(pid: int | None) -> float | None:
+    """Resident memory of a process in MB (Linux ``/proc``); None when unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 CLOSE_TIMEOUT_S = 1.0  # then SIGKILL: a render in progress is not worth waiting for
 RECYCLE_ENV = "SWEEPLABEL_RENDER_RECYCLE_MB"
 RECYCLE_GROWTH_MB = 150  # growth past the child's settled size that triggers a swap
@@ -188,6 +204,11 @@ class ProcessRenderer:
             result = self.receive()
             if result is not None:
                 return result.image
+
+    def start(self) -> None:
+        """Start the child now (it imports Open3D and sets up while the caller loads data)."""
+        if self._proc is None:
+            self._start_child()
 
     def close(self) -> None:
         """End the child process (it is started again by the next render)."""

@@ -12,16 +12,15 @@ import weakref
 from typing import Mapping
 
 import numpy as np
-import open3d as o3d
-from open3d.visualization import rendering
 
 from .camera import OrbitCamera
 from .geometry import POINTS_NAME, PointLayer, Wireframe
+from .open3d_import import o3d, rendering  # Open3D without plotly/dash
 from .point_style import decimated
+from .render_defaults import DEFAULT_BACKGROUND_RGB, DEFAULT_LOD_BUDGET, LOD_POINTS_NAME
 
-DEFAULT_BACKGROUND_RGB = (0.07, 0.08, 0.10)
-LOD_POINTS_NAME = "points:lod"
-DEFAULT_LOD_BUDGET = 150_000  # points drawn while the camera moves
+__all__ = ["DEFAULT_BACKGROUND_RGB", "DEFAULT_LOD_BUDGET", "LOD_POINTS_NAME", "SceneRenderer", "to_line_set",
+           "to_point_cloud"]
 
 _slot_owner: "weakref.ReferenceType[SceneRenderer] | None" = None
 

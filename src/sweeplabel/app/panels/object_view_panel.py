@@ -211,6 +211,12 @@ class ObjectViewPanel(QWidget):
         anns = self.project.annotations_of_track(self.track_token) if self.track_token else []
         return tuple((a.frame_index, a.box.to_array().tobytes()) for a in anns)
 
+    def set_in_box_count(self, n_points: int | None) -> None:
+        """The points in this frame's box, counted as everywhere (``assist.point_count``)."""
+        self.in_box_count = n_points
+        if self.stacked is not None and self.track_token is not None:
+            self._paint()
+
     def set_current_frame(self, frame_index: int | None) -> None:
         self.current = frame_index
         self._paint()
@@ -272,8 +278,10 @@ class ObjectViewPanel(QWidget):
             view.set_content(stacked.points_box_m, stacked.frame_index, size, self.current, flagged)
         n_frames = len(np.unique(stacked.frame_index))
         track = self.project.track(self.track_token)
-        text = (f"track {track.number}: {len(stacked)} points from {n_frames} frame{'s' if n_frames != 1 else ''}"
-                " (colour: frame, yellow: this one)")
+        text = (f"track {track.number}: {len(stacked)} stacked points from {n_frames} "
+                f"frame{'s' if n_frames != 1 else ''} (colour: frame, yellow: this one)")
+        if getattr(self, "in_box_count", None) is not None:
+            text += f" · {self.in_box_count} in this frame's box"
         if flagged:
             text += " · ⚑ propagation stopped here: check this box"
         self.caption.setText(text)

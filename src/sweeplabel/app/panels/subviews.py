@@ -1,7 +1,12 @@
 """Three orthographic views of the selected box (top, side, front), painted with
 QPainter from the points near the box in the box's own frame. Edges (resize, the
 opposite face stays), the inside (move) and, in the top view, the heading handle
-(rotate) can be dragged; each drag is one undo step (merge key + end on release)."""
+(rotate) can be dragged; each drag is one undo step (merge key + end on release).
+
+Precision: an edge drag moves the edge 1 cm per pixel of mouse travel (or less, when
+zoomed in far enough for the edge to follow the cursor); with Shift it takes coarse
+steps (5 cm per pixel, or the cursor). The wheel zooms a view; a double click shows
+that view alone (again: all three); the dock itself resizes."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
 from PySide6.QtWidgets import QBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from sweeplabel.model import Box
@@ -22,6 +27,10 @@ HANDLE_M = 0.6  # heading handle beyond the front face (top view)
 INSIDE_RGB = QColor(255, 240, 80)
 OUTSIDE_RGB = QColor(150, 160, 175)
 BOX_RGB = QColor(255, 255, 255)
+FINE_M_PER_PX = 0.01  # edge drags: 1 cm per pixel of mouse travel at the default zoom
+COARSE_M_PER_PX = 0.05  # with Shift
+ZOOM_PER_WHEEL_STEP = 1.25
+MIN_ZOOM, MAX_ZOOM = 0.5, 20.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class OrthoView(QWidget):
         self.inside = np.zeros(0, dtype=bool)
         self._drag: tuple[str, int, float, Box, np.ndarray] | None = None  # mode, axis, side, start box, start local
         self._drag_scale = 1.0
+        self.zoom = 1.0  # the wheel's factor on the fitted scale
         self.setMouseTracking(False)
 
     # -- data -----------------------------------------------------------------------
@@ -71,7 +81,25 @@ class OrthoView(QWidget):
         size = self.box.size_lwh_m
         extent_h = size[self.axes.h] + 2 * NEAR_MARGIN_M
         extent_v = size[self.axes.v] + 2 * NEAR_MARGIN_M + (2 * HANDLE_M if self.axes is TOP else 0.0)
-        return 0.9 * min(self.width() / extent_h, self.height() / extent_v)
+        return 0.9 * min(self.width() / extent_h, self.height() / extent_v) * self.zoom
+
+    def edge_m_per_px(self, coarse: bool) -> float:
+        """How far an edge moves per pixel of mouse travel (never faster than the cursor when fine)."""
+        cursor_m_per_px = 1.0 / self.scale_px_per_m()
+        return max(COARSE_M_PER_PX, cursor_m_per_px) if coarse else min(FINE_M_PER_PX, cursor_m_per_px)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom = min(max(self.zoom * ZOOM_PER_WHEEL_STEP ** steps, MIN_ZOOM), MAX_ZOOM)
+            self.update()
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        parent = self.parentWidget()
+        if isinstance(parent, SubViews):
+            parent.toggle_maximised(self)
+        event.accept()
 
     def to_screen(self, h_m: np.ndarray, v_m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         s = self.scale_px_per_m()
@@ -144,6 +172,8 @@ class OrthoView(QWidget):
             box = start.moved_local(delta)
         elif mode == "edge":
             d = d_h if axis == self.axes.h else d_v
+            coarse = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            d *= self.edge_m_per_px(coarse) * self.scale_px_per_m()  # metres of cursor travel -> edge travel
             delta, anchor = np.zeros(3), np.zeros(3)
             delta[axis], anchor[axis] = side * d, -side
             if start.size_lwh_m[axis] + delta[axis] < 0.05:
@@ -182,6 +212,12 @@ class SubViews(QWidget):
         layout.addWidget(self.caption)
         self.caption.setWordWrap(True)
 
+    def toggle_maximised(self, view: OrthoView) -> None:
+        """Show ``view`` alone, or all three again."""
+        alone = all(not v.isVisible() for v in self.views.values() if v is not view)
+        for v in self.views.values():
+            v.setVisible(alone or v is view)
+
     def resizeEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt API
         """Side by side in a wide dock, stacked in a tall one."""
         super().resizeEvent(event)
@@ -197,8 +233,7 @@ class SubViews(QWidget):
             return
         near = points_in_box_mask(xyz_render_m, box_render, NEAR_MARGIN_M)
         local = (xyz_render_m[near].astype(np.float64) - box_render.center_m) @ box_render.rotation
-        half = box_render.size_lwh_m / 2
-        inside = np.all(np.abs(local) <= half, axis=1)
+        inside = points_in_box_mask(xyz_render_m[near], box_render)  # the one count (status bar, check)
         for view in self.views.values():
             view.set_content(box_render, local, inside)
         self.caption.setText(f"{int(inside.sum())} points in the box · drag edges to resize, inside to move, "

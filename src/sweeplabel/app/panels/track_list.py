@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from sweeplabel.assist.propagation import STOP_ATTRIBUTE
 from sweeplabel.model import Project
@@ -51,7 +51,7 @@ class TrackListPanel(QWidget):
         self.table.setObjectName("track_table")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Shift/Ctrl-click
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -79,6 +79,7 @@ class TrackListPanel(QWidget):
         return list(self._tokens)
 
     def refresh(self) -> None:
+        self._multi = self.selected_tokens() if self._tokens else []
         wanted = self.filter.currentData()
         tracks = by_score(self.project.tracks.values())  # people's tracks by number, then auto by score
         if wanted:
@@ -96,9 +97,31 @@ class TrackListPanel(QWidget):
             if cells[3] in REVIEW_RGB:
                 self.table.item(row, 3).setForeground(QBrush(REVIEW_RGB[cells[3]]))
         self.table.resizeColumnsToContents()
-        self.show_selected(self._selected_track)
+        kept = [t for t in getattr(self, "_multi", []) if t in self._tokens]
+        if len(kept) > 1:
+            self.select_tokens(kept)  # a rebuild keeps a multi-selection
+        else:
+            self.show_selected(self._selected_track)
+
+    def selected_tokens(self) -> list[str]:
+        """The tracks of the selected rows, in row order."""
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self._tokens[r] for r in rows if 0 <= r < len(self._tokens)]
+
+    def select_tokens(self, tokens: list[str]) -> None:
+        """Select exactly these tracks' rows (those shown)."""
+        selection = QItemSelection()
+        model = self.table.model()
+        for token in tokens:
+            if token in self._tokens:
+                row = self._tokens.index(token)
+                selection.select(model.index(row, 0), model.index(row, len(COLUMNS) - 1))
+        self.table.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def show_selected(self, track_token: str | None) -> None:
+        if track_token is not None and track_token in self.selected_tokens() and len(self.selected_tokens()) > 1:
+            self._selected_track = track_token  # part of a multi-selection: keep it
+            return
         self._selected_track = track_token
         self.table.blockSignals(True)
         self.table.clearSelection()
@@ -109,5 +132,8 @@ class TrackListPanel(QWidget):
         self.table.blockSignals(False)
 
     def _on_clicked(self, row: int, _col: int) -> None:
+        multi = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+        if QApplication.keyboardModifiers() & multi:
+            return  # Shift/Ctrl-click builds a multi-selection: no jump
         if 0 <= row < len(self._tokens):
             self.track_activated.emit(self._tokens[row])

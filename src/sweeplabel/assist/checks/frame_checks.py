@@ -68,10 +68,14 @@ def check_points(fd: FrameData, stats: PointStats, s: CheckSettings) -> list[Fin
     out = []
     for i in range(len(fd.anns)):
         n = int(stats.counts[i])
+        whole = n if stats.whole_counts is None else int(stats.whole_counts[i])
+        # the app's count first (status bar, sub-views), then the judged one without the ground slice
+        above = "" if whole == n else f", {n} above its bottom {s.ignore_bottom_m:g} m"
         if n < s.min_points_error and s.enabled("empty_box"):
-            out.append(fd.finding("empty_box", s, i, f"{n} points in the box", float(n)))
+            out.append(fd.finding("empty_box", s, i, f"{whole} points in the box{above}", float(n)))
         elif n < s.min_points_warning and s.enabled("few_points"):
-            out.append(fd.finding("few_points", s, i, f"only {n} point{'s' if n != 1 else ''} in the box", float(n)))
+            out.append(fd.finding("few_points", s, i, f"only {whole} point{'s' if whole != 1 else ''} in the box"
+                                  f"{above}", float(n)))
         up, down = float(stats.floating_m[i]), float(stats.sunk_m[i])
         if up > s.max_float_m and s.enabled("floating"):
             out.append(fd.finding("floating", s, i, f"bottom {up:.2f} m above the points below it", up))

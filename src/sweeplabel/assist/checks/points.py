@@ -28,11 +28,12 @@ class PointStats:
     above / sinks below the ground (NaN: no evidence), and how far the farthest corner
     reaches beyond the point-cloud range (<= 0: inside)."""
 
-    counts: np.ndarray
+    counts: np.ndarray  # above the bottom slice (``ignore_bottom_m``): what the checks judge
     floating_m: np.ndarray
     sunk_m: np.ndarray
     beyond_range_m: np.ndarray
     cloud_range_m: float
+    whole_counts: np.ndarray | None = None  # every point in the box: the count the app shows
 
 
 def boxes_to_sensor(boxes_world: np.ndarray, T_world_sensor: np.ndarray) -> np.ndarray:
@@ -100,11 +101,12 @@ def point_stats(cloud: FrameCloud, boxes_sensor: np.ndarray, s: CheckSettings) -
     counted[:, 5] -= cut
     offsets, _ = points_in_boxes_csr(points, np.ascontiguousarray(counted))
     counts = np.diff(offsets).astype(np.int64)
+    whole, _ = points_in_boxes_csr(points, np.ascontiguousarray(boxes_sensor))  # as assist.point_count
     floating, sunk = _ground_offsets(cloud, boxes_sensor, s)
     limit = s.max_range_m if s.max_range_m is not None else cloud_range_m
     corners_r = _corner_ranges(boxes_sensor)
     beyond = corners_r.max(axis=1) - limit - s.range_tolerance_m
-    return PointStats(counts, floating, sunk, beyond, cloud_range_m)
+    return PointStats(counts, floating, sunk, beyond, cloud_range_m, np.diff(whole).astype(np.int64))
 
 
 def _corner_ranges(boxes: np.ndarray) -> np.ndarray:

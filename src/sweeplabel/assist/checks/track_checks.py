@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...model import Annotation, Category, LabelSchema, Track
+from ...model import Annotation, Category, LabelSchema, Track, frame_number
 from .base import Finding, Severity, describe
 from .settings import CheckSettings
 
@@ -86,9 +86,10 @@ def check_heading(td: TrackData, s: CheckSettings) -> list[Finding]:
         kind = "reversed" if jump > 180.0 - lim else f"jumps {jump:.0f}°"
         if i + 1 in bad and _jump_deg(td.yaws_rad[i + 1], td.yaws_rad[i - 1]) <= lim:
             skip.add(i + 1)
-            msg = f"heading {kind} in this frame only (vs. frames {td.frames[i - 1]} and {td.frames[i + 1]})"
+            msg = (f"heading {kind} in this frame only (vs. frames {frame_number(td.frames[i - 1])} and "
+                   f"{frame_number(td.frames[i + 1])})")
         else:
-            msg = f"heading {kind} from frame {td.frames[i - 1]}"
+            msg = f"heading {kind} from frame {frame_number(td.frames[i - 1])}"
         out.append(td.finding("heading_flip", s, msg, i, jump))
     return out
 
@@ -108,7 +109,7 @@ def check_motion(td: TrackData, s: CheckSettings) -> list[Finding]:
     if vmax is not None and s.enabled("speed"):
         speed = np.linalg.norm(v, axis=1)
         for k in np.nonzero(speed > vmax)[0]:
-            out.append(td.finding("speed", s, f"speed {speed[k]:.1f} m/s from frame {td.frames[k]} "
+            out.append(td.finding("speed", s, f"speed {speed[k]:.1f} m/s from frame {frame_number(td.frames[k])} "
                                   f"(limit {vmax:g} m/s for {cat})", int(k) + 1, float(speed[k])))
     amax = s.for_class(s.max_accel_mps2, cat)
     if amax is not None and s.enabled("acceleration") and len(v) >= 2:
@@ -127,7 +128,8 @@ def check_gaps(td: TrackData, s: CheckSettings) -> list[Finding]:
         missing = int(td.frames[i] - td.frames[i - 1] - 1)
         if missing > s.max_gap_frames:
             first, last = int(td.frames[i - 1]) + 1, int(td.frames[i]) - 1
-            span = f"frame {first}" if first == last else f"frames {first}–{last}"
+            span = (f"frame {frame_number(first)}" if first == last
+                    else f"frames {frame_number(first)}–{frame_number(last)}")
             f = Finding("track_gap", s.severity("track_gap"), f"track {td.track.number}: {span} missing "
                         f"({missing})", first, td.track.token, None, None, float(missing))
             out.append(f)
