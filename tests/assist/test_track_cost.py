@@ -57,3 +57,11 @@ def test_a_box_off_in_two_ways_is_fixed_once_then_replaced_by_the_carried_one():
     assert first >= 2
     c = evaluate_frames({f: [_box("p", off)] for f in FRAMES}, {f: [_box("t", CAR)] for f in FRAMES}).track_cost
     assert (c.nudges, c.box_deletes) == (first, len(FRAMES) - 1)  # deleting the auto box is cheaper after frame 0
+
+
+def test_placing_at_the_ego_heading_costs_a_yaw_nudge_for_a_crossing_car():
+    crossing = CAR.rotated(math.pi / 2)
+    truth = {0: [_box("t", crossing)]}
+    own = evaluate_frames({}, truth)  # placed at the object's own heading
+    ego = evaluate_frames({}, truth, place_yaw_rad={0: 0.0})  # the app's Place tool: the ego's heading
+    assert ego.cost.manual == own.cost.manual + 1 == ego.track_cost.manual

@@ -260,11 +260,12 @@ class CorrectionCost:
 
 
 def _frame_cost(cost: CorrectionCost, preds: list[EvalBox], truth: list[EvalBox],
-                default_size: Callable[[str], np.ndarray]) -> None:
+                default_size: Callable[[str], np.ndarray], place_yaw_rad: float | None = None) -> None:
     care = [t for t in truth if not t.ignore]
     counted = [p for p in preds if not p.ignore]
     ign = [t for t in truth if t.ignore]
-    create = np.array([create_actions(t.box, default_size(t.category)) for t in care], dtype=float)
+    create = np.array([create_actions(t.box, default_size(t.category), yaw_rad=place_yaw_rad) for t in care],
+                      dtype=float)
     cost.manual += int(create.sum())
     delete = np.ones(len(counted))
     if counted and ign:
@@ -344,8 +345,10 @@ def _with_groups(frames: FrameBoxes, schema: LabelSchema | None, groups: Sequenc
 def evaluate_frames(predicted: FrameBoxes, truth: FrameBoxes, schema: LabelSchema | None = None,
                     groups: Sequence[ClassGroup] = GROUPS,
                     default_size: Callable[[str], np.ndarray] | None = None,
-                    notes: Iterable[str] = ()) -> Evaluation:
-    """Run the protocol over frames of predicted and truth boxes (world frame)."""
+                    notes: Iterable[str] = (), place_yaw_rad: Mapping[int, float] | None = None) -> Evaluation:
+    """Run the protocol over frames of predicted and truth boxes (world frame).
+    ``place_yaw_rad``: per frame, the heading a placed box gets (the ego's, as the app's
+    Place tool); None: the truth's heading (a placement needs no yaw fix)."""
     pred, gt = _with_groups(predicted, schema, groups), _with_groups(truth, schema, groups)
     results = []
     for g in groups:
@@ -363,6 +366,7 @@ def evaluate_frames(predicted: FrameBoxes, truth: FrameBoxes, schema: LabelSchem
     cost = CorrectionCost()
     frames = sorted(set(pred) | set(gt))
     for f in frames:
-        _frame_cost(cost, [b for b in pred.get(f, ()) if b.group], [b for b in gt.get(f, ()) if b.group], default_size)
-    track_cost = track_correction_cost(pred, gt, default_size)
+        _frame_cost(cost, [b for b in pred.get(f, ()) if b.group], [b for b in gt.get(f, ()) if b.group], default_size,
+                    None if place_yaw_rad is None else place_yaw_rad.get(f))
+    track_cost = track_correction_cost(pred, gt, default_size, place_yaw_rad)
     return Evaluation(results, cost, len(frames), list(notes), track_cost)

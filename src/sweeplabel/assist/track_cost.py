@@ -72,11 +72,12 @@ class TrackCost:
                 f"({self.manual_creates} tracks made)" + (f" -> {self.ratio:.2f}x fewer" if self.total else ""))
 
 
-def _carry(carried: dict[str, Box], track_id: str, gt: Box, default_lwh: np.ndarray) -> tuple[int, bool]:
+def _carry(carried: dict[str, Box], track_id: str, gt: Box, default_lwh: np.ndarray,
+           yaw_rad: float | None) -> tuple[int, bool]:
     """(actions, created) to get a truth box without a usable prediction."""
     if track_id in carried:
         return fix_actions(carried[track_id], gt, GOOD_IOU), False
-    return create_actions(gt, default_lwh, GOOD_IOU), True
+    return create_actions(gt, default_lwh, GOOD_IOU, yaw_rad), True
 
 
 def _pairs(preds: Sequence, care: Sequence) -> list[tuple[int, int]]:
@@ -88,14 +89,17 @@ def _pairs(preds: Sequence, care: Sequence) -> list[tuple[int, int]]:
 
 
 def track_correction_cost(predicted: Mapping[int, Sequence], truth: Mapping[int, Sequence],
-                          default_size: Callable[[str], np.ndarray]) -> TrackCost:
-    """The track-by-track count over frames of ``EvalBox`` (those with a ``group`` only)."""
-    return min((_count(predicted, truth, default_size, size_fix) for size_fix in (False, True)),
+                          default_size: Callable[[str], np.ndarray],
+                          place_yaw_rad: Mapping[int, float] | None = None) -> TrackCost:
+    """The track-by-track count over frames of ``EvalBox`` (those with a ``group`` only);
+    ``place_yaw_rad`` as in ``evaluate.evaluate_frames``."""
+    yaws = place_yaw_rad or {}
+    return min((_count(predicted, truth, default_size, size_fix, yaws) for size_fix in (False, True)),
                key=lambda c: c.total)
 
 
 def _count(predicted: Mapping[int, Sequence], truth: Mapping[int, Sequence],
-           default_size: Callable[[str], np.ndarray], size_fix: bool) -> TrackCost:
+           default_size: Callable[[str], np.ndarray], size_fix: bool, yaws: Mapping[int, float]) -> TrackCost:
     frames = sorted(set(predicted) | set(truth))
     per_frame = []
     paired_tracks: set[str] = set()
@@ -108,16 +112,16 @@ def _count(predicted: Mapping[int, Sequence], truth: Mapping[int, Sequence],
                     if preds and ign else np.zeros(len(preds), dtype=bool))
         pairs = _pairs(preds, care)
         paired_tracks |= {preds[r].track_id for r, _ in pairs}
-        per_frame.append((preds, care, near_ign, pairs))
+        per_frame.append((yaws.get(f), preds, care, near_ign, pairs))
     cost = TrackCost()
     hand: dict[str, Box] = {}
     carried: dict[str, Box] = {}
     fixed_class: set[tuple[str, str]] = set()
     deleted: set[str] = set()
     sized: dict[str, np.ndarray | None] = {}  # predicted track -> the size given to it (None: left)
-    for preds, care, near_ign, pairs in per_frame:
+    for yaw, preds, care, near_ign, pairs in per_frame:
         for t in care:  # by hand
-            n, created = _carry(hand, t.track_id, t.box, default_size(t.category))
+            n, created = _carry(hand, t.track_id, t.box, default_size(t.category), yaw)
             cost.manual += n
             cost.manual_creates += int(created)
             hand[t.track_id] = t.box
@@ -150,7 +154,7 @@ def _count(predicted: Mapping[int, Sequence], truth: Mapping[int, Sequence],
                 cost.box_deletes += 1
         for c, t in enumerate(care):
             if c not in paired_t:
-                n, created = _carry(carried, t.track_id, t.box, default_size(t.category))
+                n, created = _carry(carried, t.track_id, t.box, default_size(t.category), yaw)
                 cost.nudges += 0 if created else n
                 cost.creates += int(created)
                 cost.create_actions += n if created else 0
