@@ -129,6 +129,9 @@ class PreannotateParams:
     scorer_path: str | None = None
     min_score: float = DEFAULT_MIN_SCORE  # tracks / single-frame boxes scoring less are not kept
     candidate_min_score: float = 0.1  # clusters scoring less in their frame are not tracked
+    # a vehicle track seen shorter than this share of its class's typical length and narrower
+    # than twice this share of its width is a fragment, not kept (None: kept)
+    vehicle_min_seen_share: float | None = 0.3
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
 
 
