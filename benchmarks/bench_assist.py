@@ -302,11 +302,14 @@ def protocol_table(name: str, loaded: LoadedSequence, auto: list[AutoTrack], sec
     truth_tracks = {t.token: t for t in loaded.tracks}
     data = prepare(loaded.sequence.frames, project.annotations.values(), project.tracks,
                    loaded.annotations, truth_tracks)
-    ev = evaluate_frames(data.predicted, data.truth, project.schema, notes=data.notes)
+    ev = evaluate_frames(data.predicted, data.truth, project.schema, notes=data.notes, place_yaw_rad=data.place_yaw_rad)
     n = len(loaded.sequence)
     print(f"\n{name}: {seconds / max(n, 1) * 1000:.0f} ms/frame, {len(auto)} auto tracks, "
           f"{sum(len(t.boxes) for t in auto)} auto boxes {dict(Counter(t.category for t in auto))}")
     print("  " + ev.format_text().replace("\n", "\n  "))
+    old = evaluate_frames(data.predicted, data.truth, project.schema)  # placement at the truth's heading
+    print(f"  (placement at the object's own heading, the earlier model: per frame {old.cost.total} vs by hand "
+          f"{old.cost.manual}, track by track {old.track_cost.total} vs {old.track_cost.manual})")
     return ev.as_dict()
 
 

@@ -32,7 +32,7 @@ def evaluate_tracks(loaded, auto):
     project.execute(preannotation_command(project, auto))
     data = prepare(loaded.sequence.frames, project.annotations.values(), project.tracks, loaded.annotations,
                    {t.token: t for t in loaded.tracks})
-    return evaluate_frames(data.predicted, data.truth, project.schema, notes=data.notes)
+    return evaluate_frames(data.predicted, data.truth, project.schema, notes=data.notes, place_yaw_rad=data.place_yaw_rad)
 
 
 def synthetic_set(seed: int, beams: int, frames: int, tmp: Path, realistic: bool) -> tuple[Path, str]:

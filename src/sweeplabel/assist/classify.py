@@ -87,6 +87,9 @@ class PreannotateParams:
     min_height_m: float = 0.25  # above the local ground (kerbs, curbs, noise below)
     max_height_m: float = 4.0
     ground_cell_m: float = 2.0
+    # a ground cell higher than the lowest within two cells by more than this is an object taken
+    # for ground (a car's flank on sparse beams): it takes its neighbours' height (None: kept)
+    ground_max_step_m: float | None = 0.5
     cluster_radius_m: float = 0.5
     z_squash: float = 0.3
     min_cluster_points: int = 8
@@ -126,6 +129,9 @@ class PreannotateParams:
     scorer_path: str | None = None
     min_score: float = DEFAULT_MIN_SCORE  # tracks / single-frame boxes scoring less are not kept
     candidate_min_score: float = 0.1  # clusters scoring less in their frame are not tracked
+    # a vehicle track seen shorter than this share of its class's typical length and narrower
+    # than twice this share of its width is a fragment, not kept (None: kept)
+    vehicle_min_seen_share: float | None = 0.3
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
 
 

@@ -1,7 +1,8 @@
 """The scripted annotator's action model: what one human action does to a box.
 
-A *placement* draws a box at the object's footprint centre and heading with the class's
-default size; a *nudge* (one drag) sets one of centre (x, y), yaw, length/width or
+A *placement* draws a box at the object's footprint centre with the class's default size,
+at the object's heading or, as the app's Place tool does, at a given heading (the ego's:
+``yaw_rad``); a *nudge* (one drag) sets one of centre (x, y), yaw, length/width or
 height/z to the truth. A box is good when its 3D IoU with the truth is >= ``GOOD_IOU``.
 Used by ``assist.evaluate`` (correction cost) and ``benchmarks/bench_assist.py``."""
 
@@ -37,16 +38,19 @@ def nudged(box: Box, gt: Box, target_iou: float = GOOD_IOU) -> tuple[Box, int]:
     return box, n
 
 
-def placement(gt: Box, default_lwh: np.ndarray) -> Box:
-    """A manual placement: drawn at the truth's footprint centre and heading, default size."""
+def placement(gt: Box, default_lwh: np.ndarray, yaw_rad: float | None = None) -> Box:
+    """A manual placement: drawn at the truth's footprint centre, default size, at the
+    truth's heading or at ``yaw_rad`` (the app places new boxes at the ego's heading)."""
     default_lwh = np.asarray(default_lwh, dtype=np.float64)
     bottom = gt.center_m[2] - gt.size_lwh_m[2] / 2
-    return Box([gt.center_m[0], gt.center_m[1], bottom + default_lwh[2] / 2], default_lwh, gt.yaw_rad)
+    yaw = gt.yaw_rad if yaw_rad is None else float(yaw_rad)
+    return Box([gt.center_m[0], gt.center_m[1], bottom + default_lwh[2] / 2], default_lwh, yaw)
 
 
-def create_actions(gt: Box, default_lwh: np.ndarray, target_iou: float = GOOD_IOU) -> int:
+def create_actions(gt: Box, default_lwh: np.ndarray, target_iou: float = GOOD_IOU,
+                   yaw_rad: float | None = None) -> int:
     """Actions to create a missed box: one placement plus its nudges."""
-    return 1 + nudged(placement(gt, default_lwh), gt, target_iou)[1]
+    return 1 + nudged(placement(gt, default_lwh, yaw_rad), gt, target_iou)[1]
 
 
 def fix_actions(box: Box, gt: Box, target_iou: float = GOOD_IOU) -> int:

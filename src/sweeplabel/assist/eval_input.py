@@ -21,6 +21,7 @@ import numpy as np
 from ..io.kitti import IMAGE_SIZE_WH, KittiCalib, project_to_image
 from ..kernels import points_in_boxes_csr
 from ..model import Annotation, Frame, Project, ReviewState, Source, Track, invert_transform
+from ..model.geometry import yaw_of_rotation
 from .evaluate import EvalBox
 
 MIN_POINTS = 5
@@ -35,6 +36,7 @@ class EvalInput:
     predicted: dict[int, list[EvalBox]] = field(default_factory=dict)
     truth: dict[int, list[EvalBox]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    place_yaw_rad: dict[int, float] = field(default_factory=dict)  # per frame: the ego's heading (world)
 
 
 def is_prediction(ann: Annotation) -> bool:
@@ -129,6 +131,7 @@ def prepare(frames: Sequence[Frame], predicted: Iterable[Annotation], pred_track
     counts = {"few": 0, "view_truth": 0, "view_pred": 0, "dontcare": 0}
     for f in sorted(set(pred_by) | set(truth_by)):
         frame = frames[f]
+        out.place_yaw_rad[f] = yaw_of_rotation(frame.T_world_sensor[:3, :3])
         view = CameraView.of(frame) if camera_view else None
         gts, preds = truth_by.get(f, []), pred_by.get(f, [])
         few = point_counts(frame, gts) < min_points if gts else np.zeros(0, bool)

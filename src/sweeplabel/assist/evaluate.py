@@ -22,7 +22,10 @@
   three groups: delete a false box (1), create a missed one (a placement + nudges), fix a
   box (nudges to 3D IoU >= 0.7), fix a class (1); boxes are paired across classes by a
   Hungarian assignment minimising the actions. ``manual`` is the cost of drawing every
-  truth box from nothing, frame by frame (no copying between frames)."""
+  truth box from nothing, frame by frame (no copying between frames).
+* ``track_cost`` counts the same actions track by track, as a person works through a
+  sequence (a box carried to the next frame, one delete per false track, one class fix per
+  track; ``assist.track_cost``), against labelling every track by hand the same way."""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ from scipy.optimize import linear_sum_assignment
 from ..model import Box, LabelSchema
 from .correction import GOOD_IOU, create_actions, fix_actions
 from .iou import iou_matrix
+from .track_cost import TrackCost, track_correction_cost
 
 
 @dataclass(frozen=True)
@@ -256,11 +260,12 @@ class CorrectionCost:
 
 
 def _frame_cost(cost: CorrectionCost, preds: list[EvalBox], truth: list[EvalBox],
-                default_size: Callable[[str], np.ndarray]) -> None:
+                default_size: Callable[[str], np.ndarray], place_yaw_rad: float | None = None) -> None:
     care = [t for t in truth if not t.ignore]
     counted = [p for p in preds if not p.ignore]
     ign = [t for t in truth if t.ignore]
-    create = np.array([create_actions(t.box, default_size(t.category)) for t in care], dtype=float)
+    create = np.array([create_actions(t.box, default_size(t.category), yaw_rad=place_yaw_rad) for t in care],
+                      dtype=float)
     cost.manual += int(create.sum())
     delete = np.ones(len(counted))
     if counted and ign:
@@ -296,13 +301,15 @@ class Evaluation:
     cost: CorrectionCost
     frames: int
     notes: list[str] = field(default_factory=list)
+    track_cost: TrackCost | None = None  # the track-by-track count (``assist.track_cost``)
 
     def result(self, group: str, kind: str) -> GroupResult:
         return next(r for r in self.results if r.group == group and r.kind == kind)
 
     def as_dict(self) -> dict:
         return {"frames": self.frames, "groups": [r.as_dict() for r in self.results],
-                "correction_cost": self.cost.as_dict(), "notes": list(self.notes)}
+                "correction_cost": self.cost.as_dict(), "notes": list(self.notes),
+                "track_correction_cost": self.track_cost.as_dict() if self.track_cost else None}
 
     def format_text(self) -> str:
         head = (f"{'group':12s} {'match':>8s} {'prec':>6s} {'recall':>6s} {'AP':>6s} {'best@':>6s} {'P':>6s}"
@@ -320,6 +327,8 @@ class Evaluation:
                      f"{c.create_actions} actions, {c.fixed_boxes} boxes fixed = {c.fix_actions} nudges, "
                      f"{c.class_fixes} class fixes, {c.kept_good} kept as they are); by hand {c.manual}"
                      + (f" -> {c.ratio:.2f}x fewer" if c.total else " -> nothing to correct"))
+        if self.track_cost is not None:
+            lines.append(self.track_cost.format_text())
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -336,8 +345,10 @@ def _with_groups(frames: FrameBoxes, schema: LabelSchema | None, groups: Sequenc
 def evaluate_frames(predicted: FrameBoxes, truth: FrameBoxes, schema: LabelSchema | None = None,
                     groups: Sequence[ClassGroup] = GROUPS,
                     default_size: Callable[[str], np.ndarray] | None = None,
-                    notes: Iterable[str] = ()) -> Evaluation:
-    """Run the protocol over frames of predicted and truth boxes (world frame)."""
+                    notes: Iterable[str] = (), place_yaw_rad: Mapping[int, float] | None = None) -> Evaluation:
+    """Run the protocol over frames of predicted and truth boxes (world frame).
+    ``place_yaw_rad``: per frame, the heading a placed box gets (the ego's, as the app's
+    Place tool); None: the truth's heading (a placement needs no yaw fix)."""
     pred, gt = _with_groups(predicted, schema, groups), _with_groups(truth, schema, groups)
     results = []
     for g in groups:
@@ -355,5 +366,7 @@ def evaluate_frames(predicted: FrameBoxes, truth: FrameBoxes, schema: LabelSchem
     cost = CorrectionCost()
     frames = sorted(set(pred) | set(gt))
     for f in frames:
-        _frame_cost(cost, [b for b in pred.get(f, ()) if b.group], [b for b in gt.get(f, ()) if b.group], default_size)
-    return Evaluation(results, cost, len(frames), list(notes))
+        _frame_cost(cost, [b for b in pred.get(f, ()) if b.group], [b for b in gt.get(f, ()) if b.group], default_size,
+                    None if place_yaw_rad is None else place_yaw_rad.get(f))
+    track_cost = track_correction_cost(pred, gt, default_size, place_yaw_rad)
+    return Evaluation(results, cost, len(frames), list(notes), track_cost)

@@ -50,11 +50,22 @@ class PreannotationCancelled(Exception):
 
 
 # -- per frame --------------------------------------------------------------------------
+def _neighbour_min(z: np.ndarray, reach: int) -> np.ndarray:
+    """The lowest cell value within ``reach`` cells (NaN: no value)."""
+    pad = np.pad(z, reach, constant_values=np.inf)
+    pad = np.where(np.isnan(pad), np.inf, pad)
+    out = np.full(z.shape, np.inf)
+    for di in range(2 * reach + 1):
+        for dj in range(2 * reach + 1):
+            out = np.minimum(out, pad[di:di + z.shape[0], dj:dj + z.shape[1]])
+    return np.where(np.isfinite(out), out, np.nan)
+
+
 class GroundGrid:
     """Local ground height on a BEV grid (mean z of the ground points per cell; empty
     cells take their neighbours' mean, then the overall median)."""
 
-    def __init__(self, xyz: np.ndarray, cell_m: float) -> None:
+    def __init__(self, xyz: np.ndarray, cell_m: float, max_step_m: float | None = None) -> None:
         self.cell_m = cell_m
         self._xyz = xyz
         from scipy.spatial import cKDTree  # deferred: not needed for the first frame
@@ -71,6 +82,8 @@ class GroundGrid:
         total = np.bincount(flat, xyz[:, 2], minlength=shape[0] * shape[1])
         count = np.bincount(flat, minlength=shape[0] * shape[1])
         z = np.where(count > 0, total / np.maximum(count, 1), np.nan).reshape(shape)
+        if max_step_m is not None:
+            z = np.where(z > _neighbour_min(z, 2) + max_step_m, np.nan, z)
         for _ in range(3):  # fill holes (under cars) from the neighbours
             if not np.isnan(z).any():
                 break
@@ -82,6 +95,10 @@ class GroundGrid:
                 mean = np.nanmean(stack, axis=0)
             z = np.where(np.isnan(z), mean, z)
         self.z = np.where(np.isnan(z), self.fallback, z)
+        if max_step_m is not None:  # the points of a rejected cell are no ground for local_height either
+            low = xyz[:, 2] <= self.height_at(xyz[:, :2]) + max_step_m
+            self._xyz = xyz[low]
+            self._tree = cKDTree(self._xyz[:, :2]) if len(self._xyz) else None
 
     def local_height(self, xy: np.ndarray, radius_m: float = 3.0) -> float:
         """Median height of the ground points within ``radius_m`` (BEV) of one point: steadier
@@ -110,7 +127,7 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
     ground = segmenter.segment(np.ascontiguousarray(sensor_pts, dtype=np.float32))
     origin = frame.T_world_sensor[:3, 3].copy()
     pts = points_about(frame, origin, sensor_pts)
-    grid = GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m)
+    grid = GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m, params.ground_max_step_m)
     height = pts[:, 2] - grid.height_at(pts[:, :2])
     rng = np.hypot(pts[:, 0], pts[:, 1])
     keep = (~ground & (height > params.min_height_m) & (height < params.max_height_m)

@@ -89,7 +89,7 @@ def box_frame_features(project: Project, frame_index: int, annotations: list[Ann
                                                                                         dtype=np.float32))
     origin = frame.T_world_sensor[:3, 3].copy()
     pts = points_about(frame, origin, sensor_pts)
-    grid = GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m)
+    grid = GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m, params.ground_max_step_m)
     intensity = sensor_intensity(sensor_pts)
     boxes = np.array([a.box.translated(-origin).with_size(a.box.size_lwh_m + 0.2).to_array() for a in annotations])
     offsets, idx = points_in_boxes_csr(pts, boxes.reshape(-1, 7))

@@ -147,6 +147,15 @@ def sized(rule: ClassRule, seen_lwh_m: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+def is_fragment(seen_lwh_m: np.ndarray, rule: ClassRule, min_share: float | None) -> bool:
+    """Seen shorter than ``min_share`` of the class's typical length and than
+    ``2 * min_share`` of its typical width (a far car seen end-on keeps its width)."""
+    if min_share is None:
+        return False
+    typical = rule.typical_lwh_m
+    return bool(seen_lwh_m[0] < min_share * typical[0] and seen_lwh_m[1] < 2 * min_share * typical[1])
+
+
 def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[int, float],
                     params: PreannotateParams = PreannotateParams(), box_scores: np.ndarray | None = None
                     ) -> AutoTrack:
@@ -177,6 +186,8 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
         if group == "vehicle" and seen[0] < typical_w + 0.5 and seen[1] < 0.5 * typical_w:
             headings, seen = headings + math.pi / 2, seen[[1, 0, 2]]  # a face seen end-on: heading across it
     size = sized(rule, seen)
+    if group == "vehicle" and is_fragment(seen, rule, params.vehicle_min_seen_share):
+        score = 0.0  # a blob far smaller than any vehicle both ways: nobody draws a car around it
     boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
     if not moving:
         boxes = _one_static_box(boxes, dets)

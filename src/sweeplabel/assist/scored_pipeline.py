@@ -80,7 +80,9 @@ def sequence_tracks(run: DetectionRun, scorer: Scorer, params: PreannotateParams
     for state in run.tracks:
         group, score, box_scores = score_track(state, run.times_s, scorer)
         if score >= params.min_score:
-            out.append(finalize_scored(state, group, score, run.times_s, params, box_scores))
+            auto = finalize_scored(state, group, score, run.times_s, params, box_scores)
+            if auto.score >= params.min_score:
+                out.append(auto)
     return drop_nested_tracks(stitch_tracks(out, run.times_s, params))
 
 
@@ -93,6 +95,8 @@ def single_frame_tracks(run: DetectionRun, params: PreannotateParams) -> list[Au
             g, s = object_score(d.payload.probs)
             if s[0] >= params.min_score:
                 state = TrackState(0, d.box, run.times_s[f], observations={f: d}, confirmed=True)
-                in_frame.append(finalize_scored(state, GROUPS[int(g[0])], float(s[0]), run.times_s, params))
+                auto = finalize_scored(state, GROUPS[int(g[0])], float(s[0]), run.times_s, params)
+                if auto.score >= params.min_score:
+                    in_frame.append(auto)
         out += drop_nested_tracks(in_frame)
     return out

@@ -60,7 +60,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                  f"{len(truth.sequence)}: expected the same sequence")
             data = prepare(truth.sequence.frames, predicted.annotations.values(), predicted.tracks,
                            truth.annotations.values(), truth.tracks, args.min_points, not args.all_around)
-        result = evaluate_frames(data.predicted, data.truth, truth.schema, notes=data.notes)
+        result = evaluate_frames(data.predicted, data.truth, truth.schema, notes=data.notes,
+                                 place_yaw_rad=data.place_yaw_rad)
     if args.format == "json":
         print(json.dumps({"predicted": str(args.predicted), "truth": str(args.truth or args.predicted),
                           **result.as_dict()}, indent=1))
