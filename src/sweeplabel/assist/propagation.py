@@ -27,7 +27,9 @@ from ..model import Annotation, Box, Change, Command, Frame, Project, Source, an
 from ..model.entities import ReviewState
 from .metrics import bev_iou
 from .object_view import box_about, grown, points_about
+from .scene_shift import scene_shift_m
 
+SCENE_RADIUS_M = 12.0  # the static scene around a box matched between frames without poses
 STOP_ATTRIBUTE = "propagation_stop"  # set on the last propagated box when a run stops on a poor fit
 
 
@@ -50,6 +52,7 @@ class PropagationParams:
     moving_yaw_dev_rad: float = math.radians(4.0)
     yaw_gain: float = 0.5  # share of the fitted yaw change taken per frame
     min_explained: float = 0.5  # share of the points around the fitted box that it must hold
+    max_scene_shift_m: float = 8.0  # without poses: how far the ego may carry the scene between frames
     keep_margin_m: float = 0.4  # with a known motion, object points lie this close to the prediction (40 % sideways)
 
 
@@ -353,6 +356,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     max_speed = class_max_speed_mps(project.track(track_token).category)
     steps: list[StepFit] = []
     box, t_box = start.box, frames[start_frame].timestamp_s  # last measured box and its time
+    f_box = start_frame
     kept_run = 0
     reason, stop_frame = None, None
     for f in range(start_frame + 1, start_frame + 1 + n_frames):
@@ -365,13 +369,23 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             break
         t_f = frames[f].timestamp_s
         pred = motion.predict(box, t_f - t_box)
+        followed = not posed and not motion.known  # the scene moves with the ego: follow it first
+        if followed:
+            pred = _scene_shifted(frames[f_box], frames[f], box, params)
         moving = motion.known and motion.speed_mps > params.moving_speed_mps
         margin = search_margin_m(motion, stationary, t_f - t_box, max_speed, params)
-        fitted, n, explained = fit_step(frames[f], pred, params,
-                                        max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
-                                        yaw_gain=params.yaw_gain,
-                                        keep_margin_m=params.keep_margin_m if motion.known else None,
-                                        search_margin_m=margin)
+        fitted, n, explained = None, 0, 0.0
+        if followed and margin > params.search_margin_m:  # a parked car or a standing person first: near the shift
+            fitted, n, explained = fit_step(frames[f], pred, params, yaw_gain=params.yaw_gain,
+                                            search_margin_m=params.search_margin_m)
+            if fitted is not None and (explained < params.min_explained or bev_iou(fitted, pred) < params.min_bev_iou):
+                fitted = None
+        if fitted is None:
+            fitted, n, explained = fit_step(frames[f], pred, params,
+                                            max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
+                                            yaw_gain=params.yaw_gain,
+                                            keep_margin_m=params.keep_margin_m if motion.known else None,
+                                            search_margin_m=margin)
         if fitted is None:
             steps.append(StepFit(f, pred, None, n, math.nan, 0.0, "too_few_points"))
             reason, stop_frame = f"too few points ({n} < {params.min_points})", f
@@ -383,7 +397,8 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             reason, stop_frame = f"the box holds {explained:.0%} of the points around it", f
             break
         max_jump = max(params.max_jump_m, margin + 0.5)
-        if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5):
+        # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone
+        if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed):
             steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
             what = f"jump {jump:.2f} m > {max_jump:.1f} m" if jump > max_jump \
                 else f"IoU with prediction {iou:.2f} < {params.min_bev_iou}"
@@ -405,7 +420,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             continue
         motion = _level(_updated_motion(motion, box, new_box, t_f - t_box, params))
         stationary, kept_run = False, 0
-        box, t_box = new_box, t_f
+        box, t_box, f_box = new_box, t_f, f
     command = _command(project, track_token, start, steps, reason)
     return PropagationReport(track_token, start_frame, steps, reason, stop_frame, command)
 
@@ -434,6 +449,19 @@ def search_margin_m(motion: Motion, stationary: bool, dt_s: float, max_speed_mps
     if motion.known:
         return params.search_margin_m + 0.2 * motion.speed_mps * abs(dt_s)
     return max(params.search_margin_m, min(8.0, max_speed_mps * abs(dt_s)))
+
+
+def _scene_shifted(frame_a: Frame, frame_b: Frame, box: Box, params: PropagationParams) -> Box:
+    """``box`` moved by the shift of the static scene around it from ``frame_a`` to ``frame_b``
+    (``scene_shift.scene_shift_m``; a sequence without poses); ``box`` itself when no clear shift."""
+    origin = box.center_m
+    reach = SCENE_RADIUS_M + params.max_scene_shift_m
+    shift = scene_shift_m(points_about(frame_a, origin, _sensor_crop(frame_a, box, SCENE_RADIUS_M, None)),
+                          points_about(frame_b, origin, _sensor_crop(frame_b, box, reach, None)),
+                          box_about(box, origin), params.max_scene_shift_m, radius_m=SCENE_RADIUS_M)
+    if shift is None:
+        return box
+    return box.translated(np.array([shift[0], shift[1], 0.0]))
 
 
 def _level(motion: Motion) -> Motion:
