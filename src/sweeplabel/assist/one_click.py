@@ -56,7 +56,18 @@ def local_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarr
     near = ground_mask & (_bev_distance_m(points, xy_m) <= radius_m)
     if not np.any(near):
         return None
-    return float(np.percentile(points[near, 2], percentile))
+    return road_z_m(points[near, 2], float(np.percentile(points[near, 2], percentile)))
+
+
+def road_z_m(ground_z_m: np.ndarray, z_m: float, step_m: float = 0.3, min_points: int = 5) -> float:
+    """``z_m`` (a height taken from the ground points ``ground_z_m``), or the median of the
+    ground points lower than it by more than ``step_m`` when at least ``min_points`` (5 % of
+    them) are: next to the sensor the flat lower body of a car can outnumber the road points
+    the car leaves visible around it, and the road is the lower layer."""
+    lower = ground_z_m[ground_z_m < z_m - step_m]
+    if len(lower) >= max(min_points, 0.05 * len(ground_z_m)):
+        return float(np.median(lower))
+    return z_m
 
 
 def object_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
@@ -157,7 +168,10 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
     ring = outer & ~inner
     if int(ring.sum()) < 5:
         return fallback_z_m
-    return float(np.median(pts[ring, 2]))
+    z = road_z_m(pts[ring, 2], float(np.median(pts[ring, 2])))
+    if fallback_z_m is not None and z > float(np.min(object_points[:, 2])) + 0.1 > fallback_z_m:
+        return fallback_z_m  # the road is not above the object's lowest points: the ring took its body for ground
+    return z
 
 
 def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
