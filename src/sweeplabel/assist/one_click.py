@@ -281,7 +281,11 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
         to_sensor = box.rotation.T @ (np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0])
     delta, anchor = np.zeros(3), np.zeros(3)
     for axis in (0, 1, 2):
-        if size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid and size[axis] < prior.mean_lwh_m[axis]):
+        if axis == 2 and prior.rigid and size[axis] < prior.low_lwh_m[axis]:
+            # the roof between two beams: one spread above the highest point (at least the low end)
+            spread = (prior.mean_lwh_m[2] - prior.low_lwh_m[2]) / 2.5
+            delta[axis] = min(max(size[axis] + spread, prior.low_lwh_m[2]), prior.mean_lwh_m[2]) - size[axis]
+        elif size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid and size[axis] < prior.mean_lwh_m[axis]):
             # a part seen (a person's box holds the swing of arms and legs the sweep did not catch): the mean
             delta[axis] = prior.mean_lwh_m[axis] - size[axis]
         elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end
