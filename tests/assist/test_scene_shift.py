@@ -48,3 +48,18 @@ def test_standing_sustech_people_are_followed_through_the_ego_motion(shared_data
         ann = project.annotation_at(token, 1)
         followed += ann is not None and iou_3d(ann.box, truth[1]) >= 0.5  # no touch needed
     assert followed == 2, report.summary()
+
+
+def test_sustech_car_overtaking_beside_another_stays_on_its_own_lane(shared_data) -> None:
+    """SUSTechPOINTS car 13 moves 6.6 m in 0.5 s beside car 1 (816 points, the next lane): the
+    wide first-step search takes the car ahead along its heading, not the larger one beside it."""
+    loaded = read_sequence(shared_data / "sustech_points_example")
+    track = next(t for t in loaded.tracks if t.number == 13)
+    truth = {a.frame_index: a.box for a in loaded.annotations if a.track_token == track.token}
+    project = Project(loaded.sequence)
+    project.execute(commands.create_track(project, track.category, 1, truth[1]))
+    token = next(iter(project.tracks))
+    propagate_track(project, token, 1, 1)
+    ann = project.annotation_at(token, 2)
+    assert ann is not None and iou_3d(ann.box, truth[2]) >= 0.5  # was 0: the box went to car 1, 3 m beside
+    assert np.linalg.norm(ann.box.center_m[:2] - truth[2].center_m[:2]) < 0.5

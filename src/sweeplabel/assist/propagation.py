@@ -29,6 +29,7 @@ from .metrics import bev_iou
 from .object_view import box_about, grown, points_about
 from .scene_shift import scene_shift_m
 
+LATERAL_WEIGHT = 3.0  # a vehicle's offset across its heading weighs this much more than along it
 SCENE_RADIUS_M = 12.0  # the static scene around a box matched between frames without poses
 STOP_ATTRIBUTE = "propagation_stop"  # set on the last propagated box when a run stops on a poor fit
 
@@ -303,12 +304,15 @@ def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: Prop
 
 
 def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Box, margin_m: float) -> int | None:
-    """The cluster no larger than the track (+ 0.6 m) scoring most points / (1 + (d / margin)^2)
-    x shape^2: d its centroid's BEV distance to the prediction, shape (0..2) how much of the
+    """The cluster no larger than the track (+ 0.6 m) scoring most sqrt(points) / (1 + (d / margin)^2)
+    x shape^2: d its centroid's BEV distance to the prediction (an elongated track's offset across
+    its heading counted ``LATERAL_WEIGHT`` times), shape (0..2) how much of the
     track's length and width its extent covers (a sweep shows at least one whole side of a
     car; a bush or a pole beside the old position shows less)."""
     best, best_score = None, 0.0
     limit = pred.size_lwh_m[:2] + 0.6
+    # a vehicle moves along its heading: a cluster beside the prediction (the next lane) is further
+    lateral = LATERAL_WEIGHT if pred.size_lwh_m[0] >= 1.5 * pred.size_lwh_m[1] else 1.0
     for lab in range(n):
         member = pts[labels == lab]
         if len(member) < 3:
@@ -316,9 +320,10 @@ def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Bo
         ext = np.ptp(member[:, :2] @ pred.rotation[:2, :2], axis=0)  # extent along the box's axes
         if ext[0] > limit[0] + 0.5 or ext[1] > limit[0] + 0.5 or min(ext) > limit[1] + 0.5:
             continue
-        d = float(np.hypot(*(member[:, :2].mean(axis=0) - pred.center_m[:2])))
+        off = (member[:, :2].mean(axis=0) - pred.center_m[:2]) @ pred.rotation[:2, :2]  # along, across the heading
+        d = float(np.hypot(off[0], lateral * off[1]))
         shape = min(1.0, ext[0] / pred.size_lwh_m[0]) + min(1.0, ext[1] / pred.size_lwh_m[1])
-        score = len(member) / (1.0 + (d / max(margin_m, 0.1)) ** 2) * shape ** 2
+        score = math.sqrt(len(member)) / (1.0 + (d / max(margin_m, 0.1)) ** 2) * shape ** 2
         if score > best_score:
             best, best_score = lab, score
     return best
