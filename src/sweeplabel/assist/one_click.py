@@ -28,6 +28,7 @@ from sweeplabel.model import Box, angle_diff
 from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
+MISLABELLED_GROUND_M = 0.4  # 'ground' points this far above the object's road are the object's (or a kerb's)
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,10 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
     if int(ring.sum()) < 5:
         return fallback_z_m
     z = road_z_m(pts[ring, 2], float(np.median(pts[ring, 2])))
-    if fallback_z_m is not None and z > float(np.min(object_points[:, 2])) + 0.1 > fallback_z_m:
-        return fallback_z_m  # the road is not above the object's lowest points: the ring took its body for ground
+    if fallback_z_m is not None and z > min(float(np.min(object_points[:, 2])) + 0.1, fallback_z_m + 0.3) > fallback_z_m:
+        # the road is not above the object's lowest points, nor a step above the wider ground's lower layer:
+        # the ring took the object's body for ground
+        return fallback_z_m
     return z
 
 
@@ -180,6 +183,7 @@ def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float |
     trees), without the columns that rise above the class (``tall_columns``)."""
     keep = ~np.asarray(ground, dtype=bool)
     if ground_z is not None:
+        keep |= points[:, 2] > ground_z + MISLABELLED_GROUND_M  # a car's lower body taken for ground
         keep &= points[:, 2] > ground_z + clearance_m
         keep &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
         keep &= ~tall_columns(points, keep, ground_z + prior.tall_m)
@@ -337,6 +341,8 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
                 else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m))
     selected = inside & ~ground
     if ground_z is not None:
+        if prior is not None:
+            selected |= inside & (points[:, 2] > ground_z + MISLABELLED_GROUND_M)  # a car's lower body taken for ground
         selected &= points[:, 2] > ground_z + ground_clearance_m
     if prior is not None and ground_z is not None:
         selected &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
