@@ -30,6 +30,7 @@ from .object_view import box_about, grown, points_about
 from .scene_shift import scene_shift_m
 
 LATERAL_WEIGHT = 3.0  # a vehicle's offset across its heading weighs this much more than along it
+MAX_SIDESTEP_M = 1.0  # ... and is at most this (+ half its width: a one-sided view's centroid) in a wide search
 SCENE_RADIUS_M = 12.0  # the static scene around a box matched between frames without poses
 STOP_ATTRIBUTE = "propagation_stop"  # set on the last propagated box when a run stops on a poor fit
 
@@ -306,7 +307,7 @@ def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: Prop
 def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Box, margin_m: float) -> int | None:
     """The cluster no larger than the track (+ 0.6 m) scoring most sqrt(points) / (1 + (d / margin)^2)
     x shape^2: d its centroid's BEV distance to the prediction (an elongated track's offset across
-    its heading counted ``LATERAL_WEIGHT`` times), shape (0..2) how much of the
+    its heading counted ``LATERAL_WEIGHT`` times, and no more than half its width + ``MAX_SIDESTEP_M``), shape (0..2) how much of the
     track's length and width its extent covers (a sweep shows at least one whole side of a
     car; a bush or a pole beside the old position shows less)."""
     best, best_score = None, 0.0
@@ -321,6 +322,8 @@ def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Bo
         if ext[0] > limit[0] + 0.5 or ext[1] > limit[0] + 0.5 or min(ext) > limit[1] + 0.5:
             continue
         off = (member[:, :2].mean(axis=0) - pred.center_m[:2]) @ pred.rotation[:2, :2]  # along, across the heading
+        if lateral > 1.0 and abs(off[1]) > 0.5 * pred.size_lwh_m[1] + MAX_SIDESTEP_M:
+            continue  # a vehicle does not step sideways by a lane in one frame gap
         d = float(np.hypot(off[0], lateral * off[1]))
         shape = min(1.0, ext[0] / pred.size_lwh_m[0]) + min(1.0, ext[1] / pred.size_lwh_m[1])
         score = math.sqrt(len(member)) / (1.0 + (d / max(margin_m, 0.1)) ** 2) * shape ** 2
@@ -379,18 +382,16 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             pred = _scene_shifted(frames[f_box], frames[f], box, params)
         moving = motion.known and motion.speed_mps > params.moving_speed_mps
         margin = search_margin_m(motion, stationary, t_f - t_box, max_speed, params)
-        fitted, n, explained = None, 0, 0.0
-        if followed and margin > params.search_margin_m:  # a parked car or a standing person first: near the shift
-            fitted, n, explained = fit_step(frames[f], pred, params, yaw_gain=params.yaw_gain,
-                                            search_margin_m=params.search_margin_m)
-            if fitted is not None and (explained < params.min_explained or bev_iou(fitted, pred) < params.min_bev_iou):
-                fitted = None
-        if fitted is None:
-            fitted, n, explained = fit_step(frames[f], pred, params,
-                                            max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
-                                            yaw_gain=params.yaw_gain,
-                                            keep_margin_m=params.keep_margin_m if motion.known else None,
-                                            search_margin_m=margin)
+        fitted, n, explained = fit_step(frames[f], pred, params,
+                                        max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
+                                        yaw_gain=params.yaw_gain,
+                                        keep_margin_m=params.keep_margin_m if motion.known else None,
+                                        search_margin_m=margin)
+        if followed and margin > params.search_margin_m:  # a parked car or a standing person: near the shift
+            near = fit_step(frames[f], pred, params, yaw_gain=params.yaw_gain, search_margin_m=params.search_margin_m)
+            if near[0] is not None and near[2] >= params.min_explained and \
+                    bev_iou(near[0], pred) >= params.min_bev_iou and near[1] >= 0.5 * n:  # not a fragment
+                fitted, n, explained = near
         if fitted is None:
             steps.append(StepFit(f, pred, None, n, math.nan, 0.0, "too_few_points"))
             reason, stop_frame = f"too few points ({n} < {params.min_points})", f
