@@ -170,7 +170,8 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
     if int(ring.sum()) < 5:
         return fallback_z_m
     z = road_z_m(pts[ring, 2], float(np.median(pts[ring, 2])))
-    if fallback_z_m is not None and z > min(float(np.min(object_points[:, 2])) + 0.1, fallback_z_m + 0.3) > fallback_z_m:
+    lowest_m = float(np.min(object_points[:, 2]))
+    if fallback_z_m is not None and z > min(lowest_m + 0.1, fallback_z_m + 0.3) > fallback_z_m:
         # the road is not above the object's lowest points, nor a step above the wider ground's lower layer:
         # the ring took the object's body for ground
         return fallback_z_m
@@ -289,7 +290,8 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
             # the roof between two beams: one spread above the highest point (at least the low end)
             spread = (prior.mean_lwh_m[2] - prior.low_lwh_m[2]) / 2.5
             delta[axis] = min(max(size[axis] + spread, prior.low_lwh_m[2]), prior.mean_lwh_m[2]) - size[axis]
-        elif size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid and size[axis] < prior.mean_lwh_m[axis]):
+        elif size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid
+                                                    and size[axis] < prior.mean_lwh_m[axis]):
             # a part seen (a person's box holds the swing of arms and legs the sweep did not catch): the mean
             delta[axis] = prior.mean_lwh_m[axis] - size[axis]
         elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end

@@ -2,9 +2,11 @@
 
 Each step predicts the box with the track's motion (constant velocity and turn rate from
 its last boxes before the start, least squares when there are many; with no motion known
-yet, the last box), searches the points in a region around the prediction that grows with
-the uncertainty (the default margin with a known motion, as far as the class can move in
-the frame gap without), puts the box's bottom on the local ground (a grid ground fit in a
+yet, the last box; in a sequence without poses, the last box moved by the shift of the
+static scene around it, ``scene_shift``), searches the points in a region around the
+prediction that grows with the uncertainty (the default margin with a known motion, as far
+as the class can move in the frame gap without; then a near search wins unless it holds a
+fragment), puts the box's bottom on the local ground (a grid ground fit in a
 ring around the box), takes the cluster that best matches the prediction, and fits it
 with the track's size and a yaw window around the prediction, anchored on the faces seen
 from the sensor (L-shape). The fit is accepted when it explains the points (the box holds
@@ -307,9 +309,10 @@ def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: Prop
 def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Box, margin_m: float) -> int | None:
     """The cluster no larger than the track (+ 0.6 m) scoring most sqrt(points) / (1 + (d / margin)^2)
     x shape^2: d its centroid's BEV distance to the prediction (an elongated track's offset across
-    its heading counted ``LATERAL_WEIGHT`` times, and no more than half its width + ``MAX_SIDESTEP_M``), shape (0..2) how much of the
-    track's length and width its extent covers (a sweep shows at least one whole side of a
-    car; a bush or a pole beside the old position shows less)."""
+    its heading counted ``LATERAL_WEIGHT`` times, and at most half its width + ``MAX_SIDESTEP_M``),
+    shape (0..2) how much of the track's length and width its extent covers (a sweep shows at
+    least one whole side of a car; a bush or a pole beside the old position shows less). The
+    square root: a nearer car beside the track has more points, not more likeness."""
     best, best_score = None, 0.0
     limit = pred.size_lwh_m[:2] + 0.6
     # a vehicle moves along its heading: a cluster beside the prediction (the next lane) is further
