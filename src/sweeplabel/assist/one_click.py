@@ -28,6 +28,7 @@ from sweeplabel.model import Box, angle_diff
 from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
+MISLABELLED_GROUND_M = 0.4  # 'ground' points this far above the object's road are the object's (or a kerb's)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,18 @@ def local_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarr
     near = ground_mask & (_bev_distance_m(points, xy_m) <= radius_m)
     if not np.any(near):
         return None
-    return float(np.percentile(points[near, 2], percentile))
+    return road_z_m(points[near, 2], float(np.percentile(points[near, 2], percentile)))
+
+
+def road_z_m(ground_z_m: np.ndarray, z_m: float, step_m: float = 0.3, min_points: int = 5) -> float:
+    """``z_m`` (a height taken from the ground points ``ground_z_m``), or the median of the
+    ground points lower than it by more than ``step_m`` when at least ``min_points`` (5 % of
+    them) are: next to the sensor the flat lower body of a car can outnumber the road points
+    the car leaves visible around it, and the road is the lower layer."""
+    lower = ground_z_m[ground_z_m < z_m - step_m]
+    if len(lower) >= max(min_points, 0.05 * len(ground_z_m)):
+        return float(np.median(lower))
+    return z_m
 
 
 def object_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
@@ -157,7 +169,13 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
     ring = outer & ~inner
     if int(ring.sum()) < 5:
         return fallback_z_m
-    return float(np.median(pts[ring, 2]))
+    z = road_z_m(pts[ring, 2], float(np.median(pts[ring, 2])))
+    lowest_m = float(np.min(object_points[:, 2]))
+    if fallback_z_m is not None and z > min(lowest_m + 0.1, fallback_z_m + 0.3) > fallback_z_m:
+        # the road is not above the object's lowest points, nor a step above the wider ground's lower layer:
+        # the ring took the object's body for ground
+        return fallback_z_m
+    return z
 
 
 def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
@@ -166,6 +184,7 @@ def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float |
     trees), without the columns that rise above the class (``tall_columns``)."""
     keep = ~np.asarray(ground, dtype=bool)
     if ground_z is not None:
+        keep |= points[:, 2] > ground_z + MISLABELLED_GROUND_M  # a car's lower body taken for ground
         keep &= points[:, 2] > ground_z + clearance_m
         keep &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3
         keep &= ~tall_columns(points, keep, ground_z + prior.tall_m)
@@ -267,7 +286,12 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
         to_sensor = box.rotation.T @ (np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0])
     delta, anchor = np.zeros(3), np.zeros(3)
     for axis in (0, 1, 2):
-        if size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid and size[axis] < prior.mean_lwh_m[axis]):
+        if axis == 2 and prior.rigid and size[axis] < prior.low_lwh_m[axis]:
+            # the roof between two beams: one spread above the highest point (at least the low end)
+            spread = (prior.mean_lwh_m[2] - prior.low_lwh_m[2]) / 2.5
+            delta[axis] = min(max(size[axis] + spread, prior.low_lwh_m[2]), prior.mean_lwh_m[2]) - size[axis]
+        elif size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid
+                                                    and size[axis] < prior.mean_lwh_m[axis]):
             # a part seen (a person's box holds the swing of arms and legs the sweep did not catch): the mean
             delta[axis] = prior.mean_lwh_m[axis] - size[axis]
         elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end
@@ -319,6 +343,8 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
                 else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m))
     selected = inside & ~ground
     if ground_z is not None:
+        if prior is not None:
+            selected |= inside & (points[:, 2] > ground_z + MISLABELLED_GROUND_M)  # a car's lower body taken for ground
         selected &= points[:, 2] > ground_z + ground_clearance_m
     if prior is not None and ground_z is not None:
         selected &= points[:, 2] < ground_z + prior.high_lwh_m[2] + 0.3

@@ -2,9 +2,11 @@
 
 Each step predicts the box with the track's motion (constant velocity and turn rate from
 its last boxes before the start, least squares when there are many; with no motion known
-yet, the last box), searches the points in a region around the prediction that grows with
-the uncertainty (the default margin with a known motion, as far as the class can move in
-the frame gap without), puts the box's bottom on the local ground (a grid ground fit in a
+yet, the last box; in a sequence without poses, the last box moved by the shift of the
+static scene around it, ``scene_shift``), searches the points in a region around the
+prediction that grows with the uncertainty (the default margin with a known motion, as far
+as the class can move in the frame gap without; then a near search wins unless it holds a
+fragment), puts the box's bottom on the local ground (a grid ground fit in a
 ring around the box), takes the cluster that best matches the prediction, and fits it
 with the track's size and a yaw window around the prediction, anchored on the faces seen
 from the sensor (L-shape). The fit is accepted when it explains the points (the box holds
@@ -27,7 +29,11 @@ from ..model import Annotation, Box, Change, Command, Frame, Project, Source, an
 from ..model.entities import ReviewState
 from .metrics import bev_iou
 from .object_view import box_about, grown, points_about
+from .scene_shift import scene_shift_m
 
+LATERAL_WEIGHT = 3.0  # a vehicle's offset across its heading weighs this much more than along it
+MAX_SIDESTEP_M = 1.0  # ... and is at most this (+ half its width: a one-sided view's centroid) in a wide search
+SCENE_RADIUS_M = 12.0  # the static scene around a box matched between frames without poses
 STOP_ATTRIBUTE = "propagation_stop"  # set on the last propagated box when a run stops on a poor fit
 
 
@@ -50,6 +56,7 @@ class PropagationParams:
     moving_yaw_dev_rad: float = math.radians(4.0)
     yaw_gain: float = 0.5  # share of the fitted yaw change taken per frame
     min_explained: float = 0.5  # share of the points around the fitted box that it must hold
+    max_scene_shift_m: float = 8.0  # without poses: how far the ego may carry the scene between frames
     keep_margin_m: float = 0.4  # with a known motion, object points lie this close to the prediction (40 % sideways)
 
 
@@ -300,12 +307,16 @@ def _object_cluster(pts: np.ndarray, inside: np.ndarray, pred: Box, params: Prop
 
 
 def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Box, margin_m: float) -> int | None:
-    """The cluster no larger than the track (+ 0.6 m) scoring most points / (1 + (d / margin)^2)
-    x shape^2: d its centroid's BEV distance to the prediction, shape (0..2) how much of the
-    track's length and width its extent covers (a sweep shows at least one whole side of a
-    car; a bush or a pole beside the old position shows less)."""
+    """The cluster no larger than the track (+ 0.6 m) scoring most sqrt(points) / (1 + (d / margin)^2)
+    x shape^2: d its centroid's BEV distance to the prediction (an elongated track's offset across
+    its heading counted ``LATERAL_WEIGHT`` times, and at most half its width + ``MAX_SIDESTEP_M``),
+    shape (0..2) how much of the track's length and width its extent covers (a sweep shows at
+    least one whole side of a car; a bush or a pole beside the old position shows less). The
+    square root: a nearer car beside the track has more points, not more likeness."""
     best, best_score = None, 0.0
     limit = pred.size_lwh_m[:2] + 0.6
+    # a vehicle moves along its heading: a cluster beside the prediction (the next lane) is further
+    lateral = LATERAL_WEIGHT if pred.size_lwh_m[0] >= 1.5 * pred.size_lwh_m[1] else 1.0
     for lab in range(n):
         member = pts[labels == lab]
         if len(member) < 3:
@@ -313,9 +324,12 @@ def _best_matching_cluster(pts: np.ndarray, labels: np.ndarray, n: int, pred: Bo
         ext = np.ptp(member[:, :2] @ pred.rotation[:2, :2], axis=0)  # extent along the box's axes
         if ext[0] > limit[0] + 0.5 or ext[1] > limit[0] + 0.5 or min(ext) > limit[1] + 0.5:
             continue
-        d = float(np.hypot(*(member[:, :2].mean(axis=0) - pred.center_m[:2])))
+        off = (member[:, :2].mean(axis=0) - pred.center_m[:2]) @ pred.rotation[:2, :2]  # along, across the heading
+        if lateral > 1.0 and abs(off[1]) > 0.5 * pred.size_lwh_m[1] + MAX_SIDESTEP_M:
+            continue  # a vehicle does not step sideways by a lane in one frame gap
+        d = float(np.hypot(off[0], lateral * off[1]))
         shape = min(1.0, ext[0] / pred.size_lwh_m[0]) + min(1.0, ext[1] / pred.size_lwh_m[1])
-        score = len(member) / (1.0 + (d / max(margin_m, 0.1)) ** 2) * shape ** 2
+        score = math.sqrt(len(member)) / (1.0 + (d / max(margin_m, 0.1)) ** 2) * shape ** 2
         if score > best_score:
             best, best_score = lab, score
     return best
@@ -353,6 +367,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     max_speed = class_max_speed_mps(project.track(track_token).category)
     steps: list[StepFit] = []
     box, t_box = start.box, frames[start_frame].timestamp_s  # last measured box and its time
+    f_box = start_frame
     kept_run = 0
     reason, stop_frame = None, None
     for f in range(start_frame + 1, start_frame + 1 + n_frames):
@@ -365,6 +380,9 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             break
         t_f = frames[f].timestamp_s
         pred = motion.predict(box, t_f - t_box)
+        followed = not posed and not motion.known  # the scene moves with the ego: follow it first
+        if followed:
+            pred = _scene_shifted(frames[f_box], frames[f], box, params)
         moving = motion.known and motion.speed_mps > params.moving_speed_mps
         margin = search_margin_m(motion, stationary, t_f - t_box, max_speed, params)
         fitted, n, explained = fit_step(frames[f], pred, params,
@@ -372,6 +390,11 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
                                         yaw_gain=params.yaw_gain,
                                         keep_margin_m=params.keep_margin_m if motion.known else None,
                                         search_margin_m=margin)
+        if followed and margin > params.search_margin_m:  # a parked car or a standing person: near the shift
+            near = fit_step(frames[f], pred, params, yaw_gain=params.yaw_gain, search_margin_m=params.search_margin_m)
+            if near[0] is not None and near[2] >= params.min_explained and \
+                    bev_iou(near[0], pred) >= params.min_bev_iou and near[1] >= 0.5 * n:  # not a fragment
+                fitted, n, explained = near
         if fitted is None:
             steps.append(StepFit(f, pred, None, n, math.nan, 0.0, "too_few_points"))
             reason, stop_frame = f"too few points ({n} < {params.min_points})", f
@@ -383,7 +406,8 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             reason, stop_frame = f"the box holds {explained:.0%} of the points around it", f
             break
         max_jump = max(params.max_jump_m, margin + 0.5)
-        if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5):
+        # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone
+        if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed):
             steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
             what = f"jump {jump:.2f} m > {max_jump:.1f} m" if jump > max_jump \
                 else f"IoU with prediction {iou:.2f} < {params.min_bev_iou}"
@@ -405,7 +429,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             continue
         motion = _level(_updated_motion(motion, box, new_box, t_f - t_box, params))
         stationary, kept_run = False, 0
-        box, t_box = new_box, t_f
+        box, t_box, f_box = new_box, t_f, f
     command = _command(project, track_token, start, steps, reason)
     return PropagationReport(track_token, start_frame, steps, reason, stop_frame, command)
 
@@ -434,6 +458,19 @@ def search_margin_m(motion: Motion, stationary: bool, dt_s: float, max_speed_mps
     if motion.known:
         return params.search_margin_m + 0.2 * motion.speed_mps * abs(dt_s)
     return max(params.search_margin_m, min(8.0, max_speed_mps * abs(dt_s)))
+
+
+def _scene_shifted(frame_a: Frame, frame_b: Frame, box: Box, params: PropagationParams) -> Box:
+    """``box`` moved by the shift of the static scene around it from ``frame_a`` to ``frame_b``
+    (``scene_shift.scene_shift_m``; a sequence without poses); ``box`` itself when no clear shift."""
+    origin = box.center_m
+    reach = SCENE_RADIUS_M + params.max_scene_shift_m
+    shift = scene_shift_m(points_about(frame_a, origin, _sensor_crop(frame_a, box, SCENE_RADIUS_M, None)),
+                          points_about(frame_b, origin, _sensor_crop(frame_b, box, reach, None)),
+                          box_about(box, origin), params.max_scene_shift_m, radius_m=SCENE_RADIUS_M)
+    if shift is None:
+        return box
+    return box.translated(np.array([shift[0], shift[1], 0.0]))
 
 
 def _level(motion: Motion) -> Motion:
