@@ -23,7 +23,7 @@ import numpy as np
 from ..kernels import GroundSegmenter, points_in_boxes_csr
 from ..model import Annotation, Box, Change, Command, Project, ReviewState, Source, Track
 from .classify import PreannotateParams
-from .metrics import bev_iou
+from .iou import bev_iou
 from .object_view import points_about
 from .scorer import GROUPS, Scorer, group_of, object_score, with_track
 from .scorer_features import object_features, track_features

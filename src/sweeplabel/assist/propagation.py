@@ -27,7 +27,7 @@ import numpy as np
 from ..kernels import GridGroundParams, cluster_euclidean, fit_box, points_in_boxes, segment_ground
 from ..model import Annotation, Box, Change, Command, Frame, Project, Source, angle_diff, frame_number, new_token
 from ..model.entities import ReviewState
-from .metrics import bev_iou
+from .iou import bev_iou
 from .object_view import box_about, grown, points_about
 from .scene_shift import scene_shift_m
 

@@ -12,7 +12,7 @@ import numpy as np
 from ..model import Box
 from .classify import PreannotateParams
 from .interpolation import interpolate_boxes
-from .metrics import bev_iou
+from .iou import bev_iou
 from .tracker import TrackState
 
 

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..model import Box, angle_diff
-from .metrics import bev_iou_matrix
+from .iou import bev_iou_matrix
 
 _NO_MATCH = 1e6
 
