@@ -43,6 +43,7 @@ from .track_bulk_bar import TrackBulkBar
 from .view_tools import ViewTools
 
 DEFAULT_WINDOW_SIZE_PX = (1400, 900)
+SIDE_DOCK_WIDTHS_PX = (300, 420)  # track list on the left, properties and box views on the right
 STATUS_MESSAGE_MS = 10_000
 ZOOM_STEP = 0.8
 _MODEL_SIGNALS = (
@@ -130,7 +131,8 @@ class MainWindow(QMainWindow):
         self.keyboard_focus.install()
         self._connect()
         self.review = ReviewMode(self)  # QA dock, review strip, reviewer name
-        self.cameras = CameraDock(self)  # camera images with projected points and boxes
+        self._size_side_docks()
+        self.cameras = CameraDock(self)  # camera images with projected points and boxes (sizes its own column)
         self._update_title()
         if len(project.sequence):  # a big LAS/LAZ streams in the background, with progress
             self.go_to_frame(0, wait=not is_big_cloud(project.sequence[0]))
@@ -420,7 +422,7 @@ class MainWindow(QMainWindow):
         self.properties = PropertiesPanel(self.project, self)
         self.subviews = SubViews(self)
         self._dock("Timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._dock("Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tracks_dock = self._dock("Tracks", self.track_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._dock("Properties", self.properties, Qt.DockWidgetArea.RightDockWidgetArea)
         self.subviews_dock = self._dock("Box views", self.subviews, Qt.DockWidgetArea.RightDockWidgetArea)
         self.score_filter = ScoreFilterPanel(self.store, self)  # hides auto boxes under a score (per project)
@@ -430,6 +432,11 @@ class MainWindow(QMainWindow):
         self.track_bulk = TrackBulkBar(self)  # multi-select: delete, class, accept, reject
         self.track_bulk.install()
         self.resizeDocks([self.subviews_dock], [320], Qt.Orientation.Vertical)
+
+    def _size_side_docks(self) -> None:
+        """The 3D view takes what the side columns leave: give them their working widths."""
+        self.resizeDocks([self.tracks_dock, self.subviews_dock], list(SIDE_DOCK_WIDTHS_PX),
+                         Qt.Orientation.Horizontal)
 
     def _connect(self) -> None:
         for name in _MODEL_SIGNALS:

@@ -193,9 +193,12 @@ class CameraDock(QObject):
         self.window = window
         self.panel = CameraPanel(window)
         self.dock = window._dock("Cameras", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self._place_beside_view()
-        # shown when the sequence has camera images (a dataset shipped without images keeps the space)
-        self.dock.setVisible(any(c.image_path is not None for f in window.project.sequence for c in f.cameras))
+        # shown when the sequence has camera images (a dataset shipped without images keeps the space,
+        # and the other right-hand docks keep their column)
+        has_images = any(c.image_path is not None for f in window.project.sequence for c in f.cameras)
+        if has_images:
+            self._place_beside_view()
+        self.dock.setVisible(has_images)
         self._key: tuple | None = None
         self._bases: dict[int, object] = {}
         self._timer = QTimer(self)
