@@ -167,6 +167,127 @@ def stall_figures(root: Path, n_frames: int, step_ms: int) -> dict:
     return out
 
 
+def _wait_shown(app: QApplication, window: MainWindow, timeout_s: float = 10.0) -> None:
+    run_until(app, lambda: not window.view.inputs_pending and not window.view.render_pending, timeout_s)
+
+
+def _new_latencies_ms(window: MainWindow, before: int) -> list[float]:
+    return [round(v * 1e3, 1) for v in list(window.view.input_latencies_s)[before:]]
+
+
+def _mouse(window: MainWindow, kind, x: float, y: float, buttons) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+
+    view = window.view
+    pos = QPointF(x, y)
+    button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+    event = QMouseEvent(kind, pos, QPointF(view.mapToGlobal(pos)), button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view, event)
+
+
+def latency_figures(root: Path, repeat: int = 8, pause_s: float = 0.4) -> dict:
+    """Input -> image on screen, as a person uses the window at its default size with the
+    view rendering (render process): a nudge (key I on a selected box), ten nudges at
+    key-repeat rate (30 Hz: until the last one shows), a frame switch (key Right, the
+    next frame prefetched as it is when a person steps), an orbit drag (mouse moves at
+    60 Hz for 3 s: images per second) and playback at 10 fps for 4 s (frames shown per
+    second; playback never skips a frame, it slows down and says so)."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtTest import QTest
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    opened = open_project(root, project_path=Path(tempfile.mkdtemp()) / "latency.sweeplabel")
+    window = MainWindow(opened.project, opened.store)
+    window.show()
+    view = window.view
+    run_until(app, lambda: view.render_count > 0 and not view.render_pending)
+    window.activateWindow()
+    view.setFocus()
+    out: dict[str, object] = {"window_px": [window.width(), window.height()], "view_px": [view.width(), view.height()]}
+
+    switch = []  # key Right: the next frame on screen
+    for _ in range(repeat):
+        target = (window.target_frame or 0) + 1
+        run_until(app, lambda: False, pause_s)
+        before = len(view.input_latencies_s)
+        QTest.keyClick(view, Qt.Key.Key_Right)
+        run_until(app, lambda t=target: window.frame_on_screen(t) and not view.inputs_pending)
+        switch.append(max(_new_latencies_ms(window, before), default=float("nan")))
+    out["frame_switch_ms"] = switch
+
+    anns = window.project.annotations_in_frame(window.scene.frame_index)
+    window.editor.select(anns[0].token)
+    _wait_shown(app, window)
+    nudges, handler_ms, render_ms = [], [], []
+    for _ in range(repeat):
+        run_until(app, lambda: False, pause_s)
+        before = len(view.input_latencies_s)
+        t0 = time.perf_counter()
+        QTest.keyClick(view, Qt.Key.Key_I)  # returns once the key's handler has run
+        handler_ms.append(round((time.perf_counter() - t0) * 1e3, 1))
+        _wait_shown(app, window)
+        nudges.append(max(_new_latencies_ms(window, before), default=float("nan")))
+        render_ms.append(round(view.last_render_s * 1e3, 1))
+    out["nudge_ms"] = nudges
+    out["nudge_handler_ms"] = handler_ms  # the UI thread's share: edit, store, panels, wireframes
+    out["nudge_render_ms"] = render_ms  # the render process's share
+
+    run_until(app, lambda: False, pause_s)
+    before = len(view.input_latencies_s)
+    for _ in range(10):
+        QTest.keyClick(view, Qt.Key.Key_I)
+        run_until(app, lambda: False, 1 / 30)
+    last_key = time.monotonic()
+    _wait_shown(app, window)
+    out["ten_nudges_settle_after_last_ms"] = round((time.monotonic() - last_key) * 1e3, 1)
+    out["ten_nudges_latency_ms"] = _new_latencies_ms(window, before)
+
+    run_until(app, lambda: False, pause_s)
+    cx, cy = view.width() / 2, view.height() / 2
+    count0 = view.render_count
+    _mouse(window, QEvent.Type.MouseButtonPress, cx, cy, Qt.MouseButton.LeftButton)
+    t0 = time.monotonic()
+    k = 0
+    while time.monotonic() - t0 < 3.0:
+        k += 1
+        _mouse(window, QEvent.Type.MouseMove, cx + 2 * (k % 200), cy, Qt.MouseButton.LeftButton)
+        run_until(app, lambda: False, 1 / 60)
+    orbit_s = time.monotonic() - t0
+    out["orbit_updates_per_s"] = round((view.render_count - count0) / orbit_s, 2)
+    _mouse(window, QEvent.Type.MouseButtonRelease, cx, cy, Qt.MouseButton.NoButton)
+    _wait_shown(app, window)
+
+    window.go_to_frame(0)
+    run_until(app, lambda: window.frame_on_screen(0))
+    window.timeline.rate.setValue(10.0)
+    count0 = view.render_count
+    window.timeline.set_playing(True)
+    t0 = time.monotonic()
+    run_until(app, lambda: not window.timeline.playing or time.monotonic() - t0 > 4.0)
+    play_s = time.monotonic() - t0
+    note = window.timeline.rate_note.text()
+    window.timeline.set_playing(False)
+    out["playback_chosen_fps"] = 10.0
+    out["playback_frames_advanced"] = window.timeline.frames_played
+    out["playback_images_shown"] = view.render_count - count0
+    out["playback_shown_fps"] = round(window.timeline.frames_played / play_s, 2)
+    out["playback_rate_note"] = note
+    renderer = window.scene.renderer
+    out["requests_with_all_points"] = getattr(renderer, "points_sent", None)
+    out["requests_with_colour_delta"] = getattr(renderer, "colors_sent", None)
+    out["render_ms_last"] = round(view.last_render_s * 1e3, 1)
+    for key in ("frame_switch_ms", "nudge_ms"):
+        vals = [v for v in out[key] if v == v]  # type: ignore[union-attr]
+        out[key.replace("_ms", "_median_ms")] = round(statistics.median(vals), 1) if vals else None
+        out[key.replace("_ms", "_max_ms")] = max(vals) if vals else None
+    out["targets"] = {"nudge_ms": 200, "frame_switch_ms": 400, "orbit_updates_per_s": 5,
+                      "playback": "every frame at the chosen rate, or a lower rate shown"}
+    window.close()
+    opened.close()
+    return out
+
+
 def memory_figures(root: Path, steps: int, sample_every: int = 10) -> dict:
     """RSS of the UI process and the render process while the view steps through
     ``steps`` frames (the sequence's frames over and over), each one rendered."""
@@ -286,16 +407,21 @@ def main() -> int:
     parser.add_argument("--step-ms", type=int, default=150, help="time between frame switches")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--only-startup", action="store_true", help="measure start-up only")
+    parser.add_argument("--only-latency", action="store_true", help="measure input -> image latencies only")
     parser.add_argument("--memory-steps", type=int, default=0,
                         help="frames to step through for the memory figure (the issue's: 1000)")
     parser.add_argument("--baseline-src", type=Path, help="also time start-up of this source tree (ratios)")
     args = parser.parse_args()
     warmup()
-    stalls = renders = memory = None
+    stalls = renders = memory = latency = None
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        root = generate_sequence(Path(tmp) / "seq", frames=args.frames, beams=64, seed=3)
+        root = generate_sequence(Path(tmp) / "seq", frames=max(args.frames, 40) if args.only_latency else args.frames, beams=64, seed=3)
         print(f"generated {args.frames} frames in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        if args.only_latency:
+            latency = latency_figures(root)
+            print(json.dumps(latency, indent=1))
+            return 0
         startup = startup_figures(root, Path(tmp))
         if args.baseline_src:
             base = startup_figures(root, Path(tmp), args.baseline_src.resolve())
@@ -306,11 +432,12 @@ def main() -> int:
         if args.memory_steps:
             memory = memory_figures(root, args.memory_steps)
         if not args.only_startup:
+            latency = latency_figures(root)
             stalls = stall_figures(root, args.frames, args.step_ms)
             renders = render_figures(root)
     report = {"machine": f"{platform.processor() or platform.machine()} x{os.cpu_count()}",
               "loadavg": Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else None,
-              "startup": startup, "memory": memory, "stalls": stalls, "render_1920x1080": renders}
+              "startup": startup, "latency": latency, "memory": memory, "stalls": stalls, "render_1920x1080": renders}
     print(json.dumps(report, indent=1))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")

@@ -331,3 +331,19 @@ def test_timeline_strip_click_goes_to_the_frame(qtbot, window: MainWindow) -> No
     click(strip, strip.width() * (2.5 / 3), strip.height() / 2)
     qtbot.waitUntil(lambda: window.frame_index == 2, timeout=10_000)
     assert window.timeline.label.text() == "3/3" and window.timeline.slider.value() == 2
+
+
+def test_a_nudge_key_is_timed_until_its_image_is_on_screen(qtbot, window: MainWindow,
+                                                            scene_project: Project) -> None:
+    """The view stamps each key press; the first image rendered after it records the
+    latency (what bench_editor reports against the 200 ms target)."""
+    window.editor.select(scene_project.annotations_in_frame(0)[0].token)
+    qtbot.waitUntil(lambda: not window.view.render_pending and not window.view.inputs_pending, timeout=60_000)
+    before = len(window.view.input_latencies_s)
+    count = window.view.render_count
+    qtbot.keyClick(window.view, Qt.Key.Key_I)
+    assert window.view.inputs_pending  # pressed, not shown yet
+    qtbot.waitUntil(lambda: not window.view.inputs_pending, timeout=60_000)
+    assert window.view.render_count > count
+    new = list(window.view.input_latencies_s)[before:]
+    assert new and all(0.0 < v < 60.0 for v in new)

@@ -145,3 +145,38 @@ def test_a_grown_child_is_swapped_for_a_warm_one_without_a_gap(renderer) -> None
     while not gone(first_pid) and time.monotonic() < end:
         time.sleep(0.05)
     assert gone(first_pid)
+
+
+def test_a_recolour_sends_only_the_changed_colours_and_shows_them(renderer: ProcessRenderer) -> None:
+    """Selecting or moving a box recolours the points it covers: the child gets those
+    colours alone (not the sweep again), and the image shows them as a full send would."""
+    from sweeplabel.viewer import PointLayer
+    from sweeplabel.viewer.render_process import color_delta
+
+    layer = cloud(n=5_000)
+    renderer.set_points(layer)
+    renderer.fit_camera()
+    renderer.render()
+    sent = renderer.points_sent
+    colors = layer.colors_rgb.copy()
+    colors[:500] = (1.0, 0.0, 1.0)  # the points of one box turn magenta
+    recoloured = PointLayer(layer.xyz_m.copy(), colors)  # equal positions, another array
+    idx, rgb = color_delta(layer, recoloured)
+    assert len(idx) == 500 and np.allclose(rgb, (1.0, 0.0, 1.0))
+    renderer.set_points(recoloured)
+    image = renderer.render()
+    assert renderer.points_sent == sent and renderer.colors_sent == 1
+    renderer.set_points(PointLayer(recoloured.xyz_m, colors.copy()))  # the same colours again
+    renderer.render()
+    assert renderer.points_sent == sent and renderer.colors_sent == 1  # nothing to send
+
+    local = SceneRenderer(96, 64)
+    local.set_points(recoloured)
+    local.camera = renderer.camera
+    try:
+        expected = local.render()
+    finally:
+        local.close()
+    assert np.array_equal(image, expected)
+    moved = PointLayer(layer.xyz_m + np.float32(0.5), colors)
+    assert color_delta(recoloured, moved) is None  # new positions: the whole layer goes

@@ -20,6 +20,7 @@ from .actions import ALL_ACTIONS, MENUS, NAVIGATION_ACTIONS, TOOL_ACTIONS, VIEW_
 from .assist_actions import AssistController
 from .assist_ops import flagged_frames
 from .display_bar import DisplayBar
+from .input_clock import InputClock
 from .edit_ops import NUDGES
 from .class_palette import ClassKeys
 from .editor import TOOLS, EditorController
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         self.rescore = RescoreController(self)  # Assist > Re-score from this project
         self._key_filter = _KeyReleaseFilter(self.editor.end_merge, self)
         QApplication.instance().installEventFilter(self._key_filter)
+        self.input_clock = InputClock(self.view)  # input -> image latencies (bench_editor)
+        self.input_clock.install()
         self.class_keys.install()
         self.keyboard_focus = KeyboardFocus(self)  # Enter/Escape back to the view; fields pass shortcuts on
         self.keyboard_focus.install()
@@ -175,6 +178,11 @@ class MainWindow(QMainWindow):
             self._show(data)
         else:
             self.status_label.setText(f"loading frame {frame_index + 1}/{n_frames} …")
+
+    def frame_on_screen(self, frame_index: int) -> bool:
+        """The frame is shown and its image is painted (nothing left to load or render)."""
+        return (self.scene.frame_index == frame_index and self._target_frame in (None, frame_index)
+                and not self.view.render_pending)
 
     def step_frame(self, delta: int) -> None:
         self.go_to_frame((self.target_frame or 0) + delta)
@@ -449,6 +457,8 @@ class MainWindow(QMainWindow):
         self.loader.progress.connect(self._on_load_progress)
         self.loader.partial.connect(self._on_partial)
         self.timeline.frame_requested.connect(self.go_to_frame)
+        self.timeline.frame_shown = self.frame_on_screen
+        self.view.frame_rendered.connect(self.timeline.frame_painted)
         self.track_list.track_activated.connect(self.activate_track)
         self.editor.selection_changed.connect(self._on_selection_changed)
         self.editor.tool_changed.connect(self._on_tool_changed)
@@ -567,6 +577,7 @@ class MainWindow(QMainWindow):
         self.session.save()
         self.timeline.set_playing(False)
         QApplication.instance().removeEventFilter(self._key_filter)
+        QApplication.instance().removeEventFilter(self.input_clock)
         self.keyboard_focus.remove()
         self.empty_hint.remove()
         self.loader.shutdown()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
@@ -89,6 +90,8 @@ class RenderView(QWidget):
         self._labels: list[tuple[str, float, float, QColor]] = []
         self.show_labels = True
         self.last_render_s = 0.0
+        self._unshown_inputs_s: list[float] = []  # monotonic times of inputs no image shows yet
+        self.input_latencies_s: deque[float] = deque(maxlen=4096)  # input -> the image that shows it
         self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -103,8 +106,35 @@ class RenderView(QWidget):
         """A render is scheduled, or (process rendering) requested and not shown yet."""
         return self._timer.isActive() or (self.asynchronous and self.scene.renderer.busy)
 
+    def note_input(self, at_s: float | None = None) -> None:
+        """An input (key, click, drag, wheel, or a change asked for) at monotonic
+        ``at_s`` (now): the first image rendered from a later state records how long
+        it took to show (``input_latencies_s``)."""
+        at_s = time.monotonic() if at_s is None else at_s
+        inputs = self._unshown_inputs_s
+        if inputs and at_s - inputs[-1] < 0.001:
+            return  # one event seen by several filters
+        if len(inputs) >= 1024:
+            del inputs[:512]
+        inputs.append(at_s)
+
+    @property
+    def inputs_pending(self) -> bool:
+        """Some input is not on screen yet."""
+        return bool(self._unshown_inputs_s)
+
+    def _record_shown(self, state_at_s: float) -> None:
+        """An image of the state at ``state_at_s`` is on screen: the inputs before it are shown."""
+        now = time.monotonic()
+        shown = [t for t in self._unshown_inputs_s if t <= state_at_s]
+        if shown:
+            self.input_latencies_s.extend(now - t for t in shown)
+            self._unshown_inputs_s = [t for t in self._unshown_inputs_s if t > state_at_s]
+
     def request_render(self) -> None:
         """Render soon; many requests before the timer fires make one render."""
+        if not self._unshown_inputs_s:
+            self.note_input()
         if not self._timer.isActive():
             self._timer.start(RENDER_DELAY_MS)
 
@@ -123,9 +153,11 @@ class RenderView(QWidget):
             self._poll.start()
             return
         start = time.perf_counter()
+        state_at_s = time.monotonic()
         self.image = self.scene.render()
         self.last_render_s = time.perf_counter() - start
         self._show_image(self.image, ratio)
+        self._record_shown(state_at_s)
         self.frame_rendered.emit()
 
     def _show_image(self, image: np.ndarray, ratio: float, camera: OrbitCamera | None = None) -> None:
@@ -155,6 +187,7 @@ class RenderView(QWidget):
         if width_px != round(self.width() * ratio) or height_px != round(self.height() * ratio):
             ratio = width_px / max(self.width(), 1)  # an older size: scaled to the widget when painted
         self._show_image(result.image, ratio, result.camera)
+        self._record_shown(time.monotonic() - result.latency_s)
         if not renderer.busy and not self._timer.isActive():
             self.frame_rendered.emit()
 

@@ -155,6 +155,10 @@ class ProcessRenderer:
         self._standby: _Child | None = None
         self._standby_ready = False
         self._standby_dirty: set[str] = set()
+        self._sent_points: PointLayer | None = None  # the points the child holds (for colour deltas)
+        self._standby_sent_points: PointLayer | None = None
+        self.points_sent = 0  # requests that carried all the points (positions and colours)
+        self.colors_sent = 0  # requests that carried only the colours that changed
 
     # -- SceneRenderer API ----------------------------------------------------------
     @property
@@ -258,7 +262,7 @@ class ProcessRenderer:
         _, sent_at, camera = self._in_flight
         self._in_flight = None
         if kind == "error":  # the child lives on; the next submit sends everything again
-            self._dirty |= {"points", "wires"}
+            self._resend_all()
             self._wanted = False
             raise RenderCrashed(f"render failed: {payload}")
         result = RenderResult(payload, request_id, camera, render_s, time.monotonic() - sent_at, rss_bytes)
@@ -285,7 +289,7 @@ class ProcessRenderer:
         child = self._spawn()
         self._proc, self._send, self._recv, self._finalizer = child.proc, child.send, child.recv, child.finalizer
         self._starts += 1
-        self._dirty |= {"points", "wires"}
+        self._resend_all()
         self._child_renders = 0
 
     # -- recycling (Open3D keeps memory per render) ---------------------------------
@@ -306,9 +310,10 @@ class ProcessRenderer:
         """A fresh child, sent the whole scene at once so it is warm when swapped in."""
         try:
             child = self._spawn()
-            child.send.send(("render", 0, self._state({"points", "wires"})))
+            child.send.send(("render", 0, self._state({"points", "wires"}, full=True)))
         except (OSError, EOFError):
             return  # no standby this time; the current child goes on
+        self._standby_sent_points = self._points
         self._standby, self._standby_ready, self._standby_dirty = child, False, set()
 
     def _standby_is_ready(self) -> bool:
@@ -338,6 +343,7 @@ class ProcessRenderer:
         self._proc, self._send, self._recv, self._finalizer = child.proc, child.send, child.recv, child.finalizer
         self._dirty = set(self._standby_dirty)
         self._standby_dirty = set()
+        self._sent_points = self._standby_sent_points
         self._child_renders = 0
         self.recycles += 1
         if old is not None:  # the old child is idle: it exits on "close"; reap it off the UI thread
@@ -367,8 +373,17 @@ class ProcessRenderer:
         recv = Connection(result_r, writable=False)
         return _Child(proc, send, recv, weakref.finalize(self, _end_child, proc, send, recv))
 
-    def _state(self, geometry: set[str]) -> dict:
-        """The request body: view settings, plus the geometries named in ``geometry``."""
+    def _resend_all(self) -> None:
+        """The child lacks (or may lack) every geometry: send all with the next request."""
+        self._dirty |= {"points", "wires"}
+        self._sent_points = None
+
+    def _state(self, geometry: set[str], *, full: bool = False) -> dict:
+        """The request body: view settings, plus the geometries named in ``geometry``.
+
+        Points whose positions the child already holds travel as a colour delta (the
+        indices whose colour changed), or not at all when nothing changed: a moved box
+        recolours the points it covers, and must not resend a whole sweep."""
         state = {
             "size": self._size_px,
             "camera": copy.deepcopy(self.camera),
@@ -379,7 +394,15 @@ class ProcessRenderer:
             "lod_budget": self.lod_budget,
         }
         if "points" in geometry:
-            state["points"] = self._points
+            delta = None if full else color_delta(self._sent_points, self._points)
+            if delta is None:
+                state["points"] = self._points
+                self.points_sent += 1
+            elif len(delta[0]):
+                state["point_colors"] = delta
+                self.colors_sent += 1
+            if not full:
+                self._sent_points = self._points
         if "wires" in geometry:
             state["wires"] = self._wires
         return state
@@ -400,7 +423,7 @@ class ProcessRenderer:
         self._drop_standby()
         self._in_flight = None
         self._wanted = False
-        self._dirty |= {"points", "wires"}
+        self._resend_all()
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = None
@@ -457,6 +480,8 @@ def _child_main(request_fd: int, result_fd: int, parent_pid: int = 0) -> int:
                     renderer.set_points(state["points"])
                 else:
                     renderer.clear_points()
+            if "point_colors" in state:
+                renderer.update_colors(*state["point_colors"])
             if "wires" in state:
                 renderer.set_wireframes(state["wires"])
             t0 = time.perf_counter()
@@ -471,6 +496,20 @@ def _child_main(request_fd: int, result_fd: int, parent_pid: int = 0) -> int:
     if renderer is not None:
         renderer.close()
     return 0
+
+
+def color_delta(sent: PointLayer | None, new: PointLayer | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(indices, RGB) of the points whose colour differs between two layers with the same
+    positions; None when the positions differ (or either is missing) or more than a
+    quarter of the colours changed (then the whole layer is cheaper to send)."""
+    if sent is None or new is None or len(sent) != len(new):
+        return None
+    if sent.xyz_m is not new.xyz_m and not np.array_equal(sent.xyz_m, new.xyz_m):
+        return None
+    changed = np.flatnonzero(np.any(sent.colors_rgb != new.colors_rgb, axis=1))
+    if len(changed) > len(new) // 4:
+        return None
+    return changed.astype(np.int32), np.ascontiguousarray(new.colors_rgb[changed], dtype=np.float32)
 
 
 def _rss_bytes() -> int:

@@ -1,7 +1,16 @@
 """Frame timeline: a slider over the frames, a strip marking annotated frames and the
-selected track's keyframes (manual boxes), play/pause at a chosen rate."""
+selected track's keyframes (manual boxes), play/pause at a chosen rate.
+
+Playback never skips a frame: a tick advances only once the current frame is on
+screen (``frame_shown``), so on a slow machine the rate drops rather than frames, and
+the panel says the rate it reaches ("showing 6.1 fps") whenever that is below the one
+chosen."""
 
 from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Callable
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -89,12 +98,20 @@ class TimelinePanel(QWidget):
         self.rate.setRange(0.5, 30.0)
         self.rate.setValue(10.0)
         self.rate.setSuffix(" fps")
+        self.rate_note = QLabel(self)
+        self.rate_note.setObjectName("play_rate_note")
         self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
+        self.frame_shown: Callable[[int], bool] | None = None  # set by the window: is frame i on screen?
+        self._advances_s: deque[float] = deque(maxlen=64)
+        self.frames_played = 0  # frames advanced by playback since Play
+        self._overdue = False  # a tick found the frame not on screen yet
 
         top = QHBoxLayout()
         top.addWidget(self.play_button)
         top.addWidget(self.rate)
+        top.addWidget(self.rate_note)
         top.addWidget(self.slider, 1)
         top.addWidget(self.label)
         layout = QVBoxLayout(self)
@@ -136,18 +153,48 @@ class TimelinePanel(QWidget):
         self.play_button.setChecked(playing)
         self.play_button.blockSignals(False)
         self.play_button.setText("Pause" if playing else "Play")
+        self._advances_s.clear()
+        self.rate_note.setText("")
         if playing:
+            self.frames_played = 0
             self._apply_rate()
             self.timer.start()
         else:
             self.timer.stop()
 
+    def shown_rate_fps(self) -> float | None:
+        """Frames per second playback reached over its last advances (None: too few)."""
+        times = [t for t in self._advances_s if t >= time.monotonic() - 2.0]
+        if len(times) < 3:
+            return None
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+
     def _apply_rate(self) -> None:
         self.timer.setInterval(round(1000.0 / self.rate.value()))
 
     def _tick(self) -> None:
-        nxt = self.slider.value() + 1
+        current = self.slider.value()
+        if self.frame_shown is not None and not self.frame_shown(current):
+            self._overdue = True  # wait for it (the rate drops, no frame is skipped)
+            return
+        self._overdue = False
+        nxt = current + 1
         if nxt >= self.n_frames:
             self.set_playing(False)
             return
+        self._advances_s.append(time.monotonic())
+        self.frames_played += 1
+        self._update_rate_note()
         self.frame_requested.emit(nxt)
+
+    def frame_painted(self) -> None:
+        """The view painted a frame: a tick that had to wait advances now, not a tick later."""
+        if self._overdue and self.playing:
+            self._tick()
+            if not self._overdue:
+                self.timer.start()  # the next frame one interval from now
+
+    def _update_rate_note(self) -> None:
+        fps = self.shown_rate_fps()
+        slow = fps is not None and fps < 0.9 * self.rate.value()
+        self.rate_note.setText(f"showing {fps:.1f} fps" if slow else "")
