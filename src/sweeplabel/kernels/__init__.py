@@ -27,9 +27,10 @@ from .fit import fit_box  # noqa: E402
 from .ground import GridGroundParams, GroundSegmenter, PatchworkParams, segment_ground  # noqa: E402
 from .pick import pick_point, points_in_polygon, project_to_screen  # noqa: E402
 from .voxel import voxel_downsample  # noqa: E402
-from .warmup import warmup  # noqa: E402
+from .warmup import kernels_ready, warmup  # noqa: E402
 
 __all__ = [
+    "kernels_ready",
     "segment_ground",
     "GroundSegmenter",
     "PatchworkParams",
