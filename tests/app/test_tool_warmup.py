@@ -17,6 +17,9 @@ pytestmark = pytest.mark.gui
 def test_preparing_tools_is_visible_and_one_click_waits_for_it(qtbot, scene_project: Project, monkeypatch) -> None:
     monkeypatch.setattr(ToolWarmup, "_done", type(ToolWarmup._done)())  # as on a fresh start
     monkeypatch.setattr(ToolWarmup, "_started", False)
+    # the warm-up starts when a tool first asks (not after the first image), so a warm
+    # cache cannot finish it between the check below and the click
+    monkeypatch.setattr(ToolWarmup, "start_after_first_render", lambda self: None)
     window = MainWindow(scene_project)
     qtbot.addWidget(window)
     window.show()
