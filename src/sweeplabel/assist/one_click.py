@@ -28,6 +28,7 @@ from sweeplabel.model import Box, angle_diff
 from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
+FAR_GROUND_RADIUS_M = 16.0  # the widest search for the road under a far object (BEV)
 MISLABELLED_GROUND_M = 0.4  # 'ground' points this far above the object's road are the object's (or a kerb's)
 
 
@@ -75,8 +76,16 @@ def object_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndar
                       prior: ClassPrior, radius_m: float = 4.0) -> float | None:
     """The ground under an object of the class: the 25th percentile of the ground points
     within ``radius_m`` or the class's half diagonal + 1 m (a bus hides the ground under
-    it; a car roof next to the sensor can be taken for ground, the road is lower)."""
-    return local_ground_z_m(points, ground_mask, xy_m, max(radius_m, prior.max_radius_m + 1.0), 25.0)
+    it; a car roof next to the sensor can be taken for ground, the road is lower). Far from the
+    sensor the road returns thin out: without ground points that near, the radius doubles up to
+    ``FAR_GROUND_RADIUS_M`` (the road goes on under the object; its lowest points are the
+    bumper or the sill, not the road)."""
+    radius_m = max(radius_m, prior.max_radius_m + 1.0)
+    while True:
+        z = local_ground_z_m(points, ground_mask, xy_m, radius_m, 25.0)
+        if z is not None or radius_m >= FAR_GROUND_RADIUS_M:
+            return z
+        radius_m = min(2.0 * radius_m, FAR_GROUND_RADIUS_M)
 
 
 def _crop(points: np.ndarray, ground_mask: np.ndarray | None, seed_m: np.ndarray,
@@ -116,13 +125,14 @@ def grow_to_default(box: Box, default_size_lwh_m: np.ndarray, sensor_xy_m: np.nd
 
 def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.ndarray, *,
                 ground_mask: np.ndarray | None = None, sensor_xy_m: np.ndarray | None = None,
-                params: OneClickParams = OneClickParams(), prior: ClassPrior | None = None) -> Box | None:
+                params: OneClickParams = OneClickParams(), prior: ClassPrior | None = None,
+                sensor_z_m: float | None = None) -> Box | None:
     """A box around the object under the clicked point ``seed_m`` (3,), or None.
 
     ``points`` (N, 3+) float32; ``ground_mask`` (N,) bool for the same points (computed
     on the crop with a grid ground fit when omitted); ``sensor_xy_m`` where the sensor
-    stood (to grow a partial view away from it); ``prior`` the class's sizes (else
-    ``default_size_lwh_m`` +- 30 %)."""
+    stood (to grow a partial view away from it) and ``sensor_z_m`` its height (to place the top
+    between the scan lines); ``prior`` the class's sizes (else ``default_size_lwh_m`` +- 30 %)."""
     points = np.asarray(points)
     seed = np.asarray(seed_m, dtype=np.float64).reshape(3)
     prior = prior if prior is not None else ClassPrior.from_size(default_size_lwh_m)
@@ -130,6 +140,9 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
     if len(crop) < MIN_CLUSTER_POINTS:
         return None
     ground_z = object_ground_z_m(crop, ground, seed[:2], prior, params.ground_radius_m)
+    if ground_z is None and ground_mask is not None:  # no road in the crop: look further (far objects)
+        ground_z = object_ground_z_m(points, np.asarray(ground_mask, dtype=bool), seed[:2], prior,
+                                     params.ground_radius_m)
     candidates = _object_candidates(crop, ground, ground_z, prior, params.ground_clearance_m)
     link_m = params.link_radius_m
     if sensor_xy_m is not None:
@@ -149,7 +162,14 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
     obj = _class_clusters(crop[members], prior, min(params.link_radius_m, 0.3), seed, ground_z)
     if len(obj) < MIN_CLUSTER_POINTS:
         return None
-    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m)
+    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m,
+                          _sensor_3d(sensor_xy_m, sensor_z_m))
+
+
+def _sensor_3d(sensor_xy_m: np.ndarray | None, sensor_z_m: float | None) -> np.ndarray | None:
+    if sensor_xy_m is None or sensor_z_m is None:
+        return None
+    return np.array([float(sensor_xy_m[0]), float(sensor_xy_m[1]), float(sensor_z_m)])
 
 
 def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.ndarray,
@@ -230,18 +250,61 @@ def _limit_to_class(points: np.ndarray, members: np.ndarray, seed: np.ndarray, l
 
 
 def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
-                   sensor_xy_m: np.ndarray | None) -> Box:
+                   sensor_xy_m: np.ndarray | None, sensor_m: np.ndarray | None = None) -> Box:
     """A box fitted to one object's points, completed to the class's size where the points
     show less than the class allows (the face the sensor saw stays put) and cut to the
     class's largest size where they show more. The heading: an L-shape fit
-    (``lshape_yaw_rad``) from 10 points on, else the minimum-area rectangle's."""
+    (``lshape_yaw_rad``) from 10 points on, else the minimum-area rectangle's. With the sensor's
+    position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``)."""
     pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
     box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
     if len(pts) >= 10:
         step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
         box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
-    return complete_to_class(box, prior, sensor_xy_m)
+    box = complete_to_class(box, prior, sensor_xy_m)
+    return top_between_beams(box, pts, sensor_m, float(prior.high_lwh_m[2]))
+
+
+def scan_line_spacing_rad(points: np.ndarray, sensor_m: np.ndarray,
+                          tolerance_rad: float = math.radians(0.08)) -> float | None:
+    """The elevation angle between the scan lines that hit an object: the points' elevations
+    seen from ``sensor_m`` (3,) fall into levels (one per laser ring; a new level past a gap of
+    ``tolerance_rad``); the median angle between successive levels. None with one level."""
+    rel = np.asarray(points[:, :3], dtype=np.float64) - np.asarray(sensor_m, dtype=np.float64)[:3]
+    elev = np.sort(np.arctan2(rel[:, 2], np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-3)))
+    starts = np.flatnonzero(np.diff(elev) > tolerance_rad) + 1
+    if len(starts) == 0:
+        return None
+    levels = np.array([seg.mean() for seg in np.split(elev, starts)])
+    return float(np.median(np.diff(levels)))
+
+
+def top_between_beams(box: Box, points: np.ndarray, sensor_m: np.ndarray | None, high_m: float) -> Box:
+    """The top at least half a scan-line spacing above the highest point (at most ``high_m``
+    tall): a roof the sensor does not look down on lies between the highest ring that hit the
+    object and the next one, which passed over it (half a spacing: the expected place). A roof
+    below the sensor spans an elevation band from the box's near to its far edge; as far as that
+    band is as wide as the spacing, a ring lands on the roof and the highest point is the top.
+    The bottom stays."""
+    if sensor_m is None:
+        return box
+    spacing = scan_line_spacing_rad(points, sensor_m)
+    if spacing is None or spacing <= 0.0:
+        return box
+    sensor = np.asarray(sensor_m, dtype=np.float64)
+    top_m = float(np.max(points[:, 2]))
+    ranges = np.hypot(*(box.corners()[:, :2] - sensor[:2]).T)
+    near_m, far_m = max(float(ranges.min()), 0.5), float(ranges.max())
+    drop_m = float(sensor[2]) - top_m
+    roof_rad = math.atan2(drop_m, near_m) - math.atan2(drop_m, far_m) if drop_m > 0.0 else 0.0
+    unseen = min(max(1.0 - roof_rad / spacing, 0.0), 1.0)
+    rel = np.asarray(points[:, :3], dtype=np.float64) - sensor
+    range_m = float(np.median(np.hypot(rel[:, 0], rel[:, 1])))
+    bottom_m = float(box.center_m[2] - 0.5 * box.size_lwh_m[2])
+    height = top_m + 0.5 * unseen * spacing * range_m - bottom_m
+    height = min(max(height, float(box.size_lwh_m[2])), max(high_m, float(box.size_lwh_m[2])))
+    return box.resized_anchored([0.0, 0.0, height - float(box.size_lwh_m[2])], [0.0, 0.0, -1.0])
 
 
 def lshape_yaw_rad(xy_m: np.ndarray, step_rad: float = math.radians(1.0), min_dist_m: float = 0.01) -> float:
@@ -320,7 +383,8 @@ def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float =
 
 def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarray | None = None,
                ground_radius_m: float = 4.0, ground_clearance_m: float = 0.15, prior: ClassPrior | None = None,
-               sensor_xy_m: np.ndarray | None = None, link_radius_m: float = 0.5) -> Box | None:
+               sensor_xy_m: np.ndarray | None = None, link_radius_m: float = 0.5,
+               sensor_z_m: float | None = None) -> Box | None:
     """Fit a box to the non-ground points selected by ``inside`` (N,) bool (e.g. a
     rectangle dragged in the bird's-eye view); None when fewer than 5 points remain.
 
@@ -357,7 +421,8 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
     chosen = _class_clusters(chosen, prior, link_radius_m, None, ground_z)
     if len(chosen) < MIN_CLUSTER_POINTS:
         return None
-    return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m)
+    return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m,
+                          _sensor_3d(sensor_xy_m, sensor_z_m))
 
 
 _MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
