@@ -144,6 +144,10 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
         ground_z = object_ground_z_m(points, np.asarray(ground_mask, dtype=bool), seed[:2], prior,
                                      params.ground_radius_m)
     candidates = _object_candidates(crop, ground, ground_z, prior, params.ground_clearance_m)
+    if not _near_seed(crop, candidates, seed, SEED_ON_CLUSTER_M):
+        # the clicked object's points were all left out (a far car's low scan line, close to the road):
+        # keep every non-ground point above the road there rather than grow a cluster metres away
+        candidates = _object_candidates(crop, ground, ground_z, prior, 0.0)
     link_m = params.link_radius_m
     if sensor_xy_m is not None:
         link_m = max(link_m, params.link_per_m * float(np.hypot(*(seed[:2] - np.asarray(sensor_xy_m)))))
@@ -162,6 +166,13 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
     obj = _class_clusters(crop[members], prior, min(params.link_radius_m, 0.3), seed, ground_z)
     if len(obj) < MIN_CLUSTER_POINTS:
         return None
+    if _outside_footprint(obj, seed, SEED_ON_CLUSTER_M):
+        # the click lies beside the cluster: the object reaches there (a car cut in two by an occluder);
+        # its parts are the clusters within the class's size around the click
+        disc = np.flatnonzero(candidates & (_bev_distance_m(crop, seed[:2]) <= prior.max_radius_m))
+        parts = _class_clusters(crop[disc], prior, min(params.link_radius_m, 0.3), seed, ground_z)
+        if len(parts) > len(obj) and not _outside_footprint(parts, seed, SEED_ON_CLUSTER_M):
+            obj = parts
     return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m,
                           _sensor_3d(sensor_xy_m, sensor_z_m))
 
@@ -196,6 +207,18 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
         # the ring took the object's body for ground
         return fallback_z_m
     return z
+
+
+def _outside_footprint(points: np.ndarray, seed: np.ndarray, margin_m: float) -> bool:
+    """Whether the click lies more than ``margin_m`` outside the points' bounding rectangle (BEV)."""
+    box = Box.from_array(fit_box(np.ascontiguousarray(points[:, :3], dtype=np.float32)))
+    local = box.rotation.T @ (np.array([seed[0], seed[1], box.center_m[2]]) - box.center_m)
+    return bool(np.any(np.abs(local[:2]) > 0.5 * box.size_lwh_m[:2] + margin_m))
+
+
+def _near_seed(points: np.ndarray, mask: np.ndarray, seed: np.ndarray, radius_m: float) -> bool:
+    """Whether a point of ``mask`` lies within ``radius_m`` (BEV) of the click."""
+    return bool(np.any(mask & (_bev_distance_m(points, seed[:2]) <= radius_m)))
 
 
 def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
@@ -425,6 +448,7 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
                           _sensor_3d(sensor_xy_m, sensor_z_m))
 
 
+SEED_ON_CLUSTER_M = 0.5  # a click this close (BEV) to a cluster's point is on that cluster
 _MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
 
 
@@ -452,8 +476,10 @@ def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
     if seed_m is not None:
         d = np.hypot(points[:, 0] - seed_m[0], points[:, 1] - seed_m[1])
         d[labels < 0] = np.inf
-        near = labels[int(np.argmin(d))]
-        if counts[near] >= max(MIN_CLUSTER_POINTS, 0.2 * counts[main]):
+        nearest = int(np.argmin(d))
+        near = labels[nearest]
+        on_it = d[nearest] <= SEED_ON_CLUSTER_M  # the click lands on that cluster: the user chose it
+        if counts[near] >= MIN_CLUSTER_POINTS and (on_it or counts[near] >= 0.2 * counts[main]):
             main = near
     keep = labels == main
     for lab in order[:_MAX_PARTS]:
