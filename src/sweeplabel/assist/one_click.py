@@ -174,7 +174,7 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
         if len(parts) > len(obj) and not _outside_footprint(parts, seed, SEED_ON_CLUSTER_M):
             obj = parts
     return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m,
-                          _sensor_3d(sensor_xy_m, sensor_z_m))
+                          _sensor_3d(sensor_xy_m, sensor_z_m), crop)
 
 
 def _sensor_3d(sensor_xy_m: np.ndarray | None, sensor_z_m: float | None) -> np.ndarray | None:
@@ -273,20 +273,64 @@ def _limit_to_class(points: np.ndarray, members: np.ndarray, seed: np.ndarray, l
 
 
 def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
-                   sensor_xy_m: np.ndarray | None, sensor_m: np.ndarray | None = None) -> Box:
+                   sensor_xy_m: np.ndarray | None, sensor_m: np.ndarray | None = None,
+                   scene_m: np.ndarray | None = None) -> Box:
     """A box fitted to one object's points, completed to the class's size where the points
     show less than the class allows (the face the sensor saw stays put) and cut to the
     class's largest size where they show more. The heading: an L-shape fit
     (``lshape_yaw_rad``) from 10 points on, else the minimum-area rectangle's. With the sensor's
-    position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``)."""
+    position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``), and with
+    the points around (``scene_m``) an ambiguous heading takes the box fewer rays see through."""
     pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
     box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
     if len(pts) >= 10:
         step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
         box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
-    box = complete_to_class(box, prior, sensor_xy_m)
-    return top_between_beams(box, pts, sensor_m, float(prior.high_lwh_m[2]))
+    completed = complete_to_class(box, prior, sensor_xy_m)
+    if scene_m is not None and sensor_m is not None and prior.elongated:
+        completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
+    return top_between_beams(completed, pts, sensor_m, float(prior.high_lwh_m[2]))
+
+
+def seen_through(box: Box, scene_m: np.ndarray, sensor_m: np.ndarray, margin_m: float = 0.1) -> int:
+    """How many of the ``scene_m`` points were measured through ``box``: the ray from the sensor
+    ``sensor_m`` (3,) to the point crosses the box (shrunk by ``margin_m``) at a height within its
+    body (0.25 m above the bottom to 0.1 m below the top) and ends beyond it. An object is opaque:
+    each such ray says the box holds free space."""
+    if len(scene_m) == 0:
+        return 0
+    rot = box.rotation
+    sensor = np.asarray(sensor_m, dtype=np.float64)
+    s_local = rot.T @ (sensor - box.center_m)
+    p_local = (np.asarray(scene_m[:, :3], dtype=np.float64) - box.center_m) @ rot
+    d = p_local[:, :2] - s_local[:2]
+    half = np.maximum(0.5 * box.size_lwh_m[:2] - margin_m, 0.05)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (-half - s_local[:2]) / d
+        t2 = (half - s_local[:2]) / d
+    t_in = np.nanmax(np.minimum(t1, t2), axis=1)
+    t_out = np.nanmin(np.maximum(t1, t2), axis=1)
+    crosses = (t_in < t_out) & (t_in > 0.0) & (t_out < 1.0)
+    z_mid = s_local[2] + 0.5 * (t_in + t_out) * (p_local[:, 2] - s_local[2])
+    half_h = 0.5 * box.size_lwh_m[2]
+    body = (z_mid > -half_h + 0.25) & (z_mid < half_h - 0.1)
+    return int(np.count_nonzero(crosses & body))
+
+
+def _least_seen_through(completed: Box, seen: Box, prior: ClassPrior, sensor_m: np.ndarray,
+                        scene_m: np.ndarray, min_rays: int = 3) -> Box:
+    """Of the class-sized box completed from the seen rectangle and the one completed with the
+    rectangle's axes swapped (the seen side taken for the other face), the one fewer sensor rays
+    pass through. A rectangle whose sides both fit either axis of the class (a short line of a far
+    car: its side or its back?) is ambiguous; the free space the LiDAR measured behind it is not."""
+    l, w, h = seen.size_lwh_m
+    if not (w <= prior.high_lwh_m[0] and l <= prior.high_lwh_m[1] + 0.1):
+        return completed  # the seen length cannot be a width: no question
+    other = complete_to_class(Box(seen.center_m, [w, l, h], seen.yaw_rad + 0.5 * math.pi), prior,
+                              sensor_m[:2])
+    rays, other_rays = seen_through(completed, scene_m, sensor_m), seen_through(other, scene_m, sensor_m)
+    return other if other_rays + min_rays <= rays and other_rays <= 0.5 * rays else completed
 
 
 def scan_line_spacing_rad(points: np.ndarray, sensor_m: np.ndarray,
@@ -444,8 +488,9 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
     chosen = _class_clusters(chosen, prior, link_radius_m, None, ground_z)
     if len(chosen) < MIN_CLUSTER_POINTS:
         return None
+    scene = points[_bev_distance_m(points, centre_xy) <= prior.max_radius_m + 4.0]
     return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m,
-                          _sensor_3d(sensor_xy_m, sensor_z_m))
+                          _sensor_3d(sensor_xy_m, sensor_z_m), scene)
 
 
 SEED_ON_CLUSTER_M = 0.5  # a click this close (BEV) to a cluster's point is on that cluster
