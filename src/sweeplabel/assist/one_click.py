@@ -28,7 +28,7 @@ from sweeplabel.model import Box, angle_diff
 from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
-FAR_GROUND_RADIUS_M = 16.0  # the widest search for the road under a far object (BEV)
+FAR_GROUND_RADIUS_M = 48.0  # the widest search for the road under a far object (BEV)
 MISLABELLED_GROUND_M = 0.4  # 'ground' points this far above the object's road are the object's (or a kerb's)
 
 
@@ -73,19 +73,36 @@ def road_z_m(ground_z_m: np.ndarray, z_m: float, step_m: float = 0.3, min_points
 
 
 def object_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
-                      prior: ClassPrior, radius_m: float = 4.0) -> float | None:
+                      prior: ClassPrior, radius_m: float = 4.0, lowest_m: float | None = None) -> float | None:
     """The ground under an object of the class: the 25th percentile of the ground points
     within ``radius_m`` or the class's half diagonal + 1 m (a bus hides the ground under
     it; a car roof next to the sensor can be taken for ground, the road is lower). Far from the
     sensor the road returns thin out: without ground points that near, the radius doubles up to
-    ``FAR_GROUND_RADIUS_M`` (the road goes on under the object; its lowest points are the
-    bumper or the sill, not the road)."""
+    ``FAR_GROUND_RADIUS_M`` and a plane through the ground points found gives the road under the
+    object (the road goes on under it and may climb; the object's lowest points are its bumper or
+    sill, not the road), no higher than ``lowest_m`` (the object's lowest point less a clearance)."""
     radius_m = max(radius_m, prior.max_radius_m + 1.0)
-    while True:
-        z = local_ground_z_m(points, ground_mask, xy_m, radius_m, 25.0)
-        if z is not None or radius_m >= FAR_GROUND_RADIUS_M:
-            return z
+    z = local_ground_z_m(points, ground_mask, xy_m, radius_m, 25.0)
+    if z is not None:
+        return z
+    while z is None and radius_m < FAR_GROUND_RADIUS_M:
         radius_m = min(2.0 * radius_m, FAR_GROUND_RADIUS_M)
+        z = _ground_plane_z_m(points, ground_mask, xy_m, radius_m)
+    return z if z is None or lowest_m is None else min(z, lowest_m)
+
+
+def _ground_plane_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray, radius_m: float,
+                      min_points: int = 10) -> float | None:
+    """The height at ``xy_m`` of the plane fitted (least squares) to the ground points within
+    ``radius_m``: far out the nearest road returns lie tens of metres away, on a road that climbs."""
+    near = np.flatnonzero(np.asarray(ground_mask, dtype=bool) & (_bev_distance_m(points, xy_m) <= radius_m))
+    if len(near) < min_points:
+        return None
+    pts = np.asarray(points[near, :3], dtype=np.float64)
+    design = np.c_[np.ones(len(pts)), pts[:, 0] - xy_m[0], pts[:, 1] - xy_m[1]]
+    if np.linalg.matrix_rank(design) < 3:
+        return float(np.median(pts[:, 2]))
+    return float(np.linalg.lstsq(design, pts[:, 2], rcond=None)[0][0])
 
 
 def _crop(points: np.ndarray, ground_mask: np.ndarray | None, seed_m: np.ndarray,
@@ -141,8 +158,10 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
         return None
     ground_z = object_ground_z_m(crop, ground, seed[:2], prior, params.ground_radius_m)
     if ground_z is None and ground_mask is not None:  # no road in the crop: look further (far objects)
+        under = ~ground & (_bev_distance_m(crop, seed[:2]) <= SEED_ON_CLUSTER_M)  # the clicked object's points
+        lowest = float(crop[under, 2].min()) - params.ground_clearance_m if np.any(under) else None
         ground_z = object_ground_z_m(points, np.asarray(ground_mask, dtype=bool), seed[:2], prior,
-                                     params.ground_radius_m)
+                                     params.ground_radius_m, lowest)
     candidates = _object_candidates(crop, ground, ground_z, prior, params.ground_clearance_m)
     if not _near_seed(crop, candidates, seed, SEED_ON_CLUSTER_M):
         # the clicked object's points were all left out (a far car's low scan line, close to the road):
@@ -470,8 +489,9 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
         ground[region] = segment_ground(crop, method="grid") if len(crop) else False
     else:
         ground = np.asarray(ground_mask, dtype=bool)
+    lowest = float(points[inside & ~ground, 2].min()) - ground_clearance_m if np.any(inside & ~ground) else None
     ground_z = (local_ground_z_m(points, ground, centre_xy, ground_radius_m) if prior is None
-                else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m))
+                else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m, lowest))
     selected = inside & ~ground
     if ground_z is not None:
         if prior is not None:
