@@ -249,7 +249,8 @@ def main() -> None:
     for (name, group), r in sorted(rows.items()):
         print(f"{name} {group}: " + " / ".join(f"{share(r[k + '_bev'], 0.5):.0f}" for k in ("click", "click_off", "rectangle")))
     for k, v in times.items():
-        print(f"time {k}: median {1e3 * np.median(v):.1f} ms, p95 {1e3 * np.percentile(v, 95):.1f} ms over {len(v)} calls")
+        print(f"time {k}: median {1e3 * np.median(v):.1f} ms, p95 {1e3 * np.percentile(v, 95):.1f} ms over {len(v)} calls"
+              f" (max {1e3 * np.max(v):.1f} ms, first call {1e3 * v[0]:.1f} ms)")
     if prop_rows:
         print("\n## Propagation from the true first box (touch: 3D IoU < 0.7 vehicles, < 0.5 others)\n")
         print("| set | track | class | frames | mean 3D IoU | mean centre err m | touched | vehicle >=20 pts: mean IoU / centre err |")

@@ -182,14 +182,14 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
                                mask=candidates)
         if len(wider) > len(members) and prior.fits(*_footprint_lw(crop[wider]), tolerance_m=0.0):
             members = wider
-    obj = _class_clusters(crop[members], prior, min(params.link_radius_m, 0.3), seed, ground_z)
+    obj = _class_clusters(crop[members], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
     if len(obj) < MIN_CLUSTER_POINTS:
         return None
     if _outside_footprint(obj, seed, SEED_ON_CLUSTER_M):
         # the click lies beside the cluster: the object reaches there (a car cut in two by an occluder);
         # its parts are the clusters within the class's size around the click
         disc = np.flatnonzero(candidates & (_bev_distance_m(crop, seed[:2]) <= prior.max_radius_m))
-        parts = _class_clusters(crop[disc], prior, min(params.link_radius_m, 0.3), seed, ground_z)
+        parts = _class_clusters(crop[disc], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
         if len(parts) > len(obj) and not _outside_footprint(parts, seed, SEED_ON_CLUSTER_M):
             obj = parts
     return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m,
@@ -226,6 +226,13 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
         # the ring took the object's body for ground
         return fallback_z_m
     return z
+
+
+def _part_link_m(prior: ClassPrior, link_m: float) -> float:
+    """The link that splits a cluster into the parts of one object and what touches it: a quarter
+    of the class's width, between 0.3 m and ``link_m`` (a car's bonnet, cabin and the seats seen
+    through its windows lie further apart than the parts of a person or a bicycle)."""
+    return float(np.clip(0.25 * float(prior.mean_lwh_m[1]), 0.3, max(link_m, 0.3)))
 
 
 def _outside_footprint(points: np.ndarray, seed: np.ndarray, margin_m: float) -> bool:
