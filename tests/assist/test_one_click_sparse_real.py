@@ -12,7 +12,8 @@ import pytest
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import bev_iou, iou_3d
 from sweeplabel.assist.object_view import points_about
-from sweeplabel.assist.one_click import propose_box, scan_line_spacing_rad, seen_through
+from sweeplabel.assist.one_click import (azimuth_step_rad, extent_between_samples, propose_box,
+                                         scan_line_spacing_rad, seen_through)
 from sweeplabel.io import read_sequence
 from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Box, Project
@@ -76,6 +77,26 @@ def test_a_short_line_of_a_far_car_takes_the_heading_with_the_free_space_behind(
     box, truth, _ = _click(av2, 1, (-54.6, 34.8))  # 65 m away, 17 points: a 1.9 m line (its side or its back?)
     assert abs(math.remainder(box.yaw_rad - truth.yaw_rad, math.pi)) < math.radians(20)  # was 90 degrees off
     assert bev_iou(box, truth) >= 0.5
+
+
+def test_a_far_car_without_road_nearby_stands_on_the_climbing_road(av2) -> None:
+    box, truth, seen = _click(av2, 1, (84.1, -64.7))  # 106 m away, 10 points, no ground return within 24 m
+    bottom, truth_bottom = box.center_m[2] - 0.5 * box.size_lwh_m[2], truth.center_m[2] - 0.5 * truth.size_lwh_m[2]
+    assert abs(bottom - truth_bottom) < 0.4  # was 0.95 m above it (the box hung from its lowest point)
+    assert bottom <= float(seen[:, 2].min())
+    assert iou_3d(box, truth) >= 0.5  # was 0.11
+
+
+def test_a_face_grows_by_part_of_the_sample_step_across_the_ray() -> None:
+    sensor = np.array([0.0, 0.0, 1.8])
+    az = np.radians(np.arange(-1.4, 1.41, 0.2))  # a back face 40 m away sampled every 0.2 degrees
+    face = np.array([[40.0, 40.0 * math.tan(a), 1.0 + ring] for ring in (0.0, 0.25) for a in az])
+    assert azimuth_step_rad(face, sensor) == pytest.approx(math.radians(0.2), rel=0.02)
+    seen = Box([40.0, 0.0, 0.5], [0.3, float(np.ptp(face[:, 1])), 1.0], 0.0)  # length along the ray
+    grown = extent_between_samples(seen, face, sensor)
+    assert grown.size_lwh_m[1] == pytest.approx(seen.size_lwh_m[1] + 0.5 * 40.0 * math.radians(0.2), abs=0.01)
+    assert grown.size_lwh_m[0] == pytest.approx(seen.size_lwh_m[0])  # along the ray: sampled by range, kept
+    assert np.allclose(grown.center_m, seen.center_m)
 
 
 def test_scan_line_spacing_and_rays_through_a_box() -> None:

@@ -28,6 +28,7 @@ from sweeplabel.model import Box, angle_diff
 from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
+SAMPLE_STEP_SHARE = 0.5  # of a scan line's sample step added to a seen face's extent (1.0: SUSTech cars too wide)
 FAR_GROUND_RADIUS_M = 48.0  # the widest search for the road under a far object (BEV)
 MISLABELLED_GROUND_M = 0.4  # 'ground' points this far above the object's road are the object's (or a kerb's)
 
@@ -313,6 +314,8 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
         step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
         box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
+    if sensor_m is not None:
+        box = extent_between_samples(box, pts, sensor_m)
     completed = complete_to_class(box, prior, sensor_xy_m)
     if scene_m is not None and sensor_m is not None and prior.elongated:
         completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
@@ -357,6 +360,54 @@ def _least_seen_through(completed: Box, seen: Box, prior: ClassPrior, sensor_m: 
                               sensor_m[:2])
     rays, other_rays = seen_through(completed, scene_m, sensor_m), seen_through(other, scene_m, sensor_m)
     return other if other_rays + min_rays <= rays and other_rays <= 0.5 * rays else completed
+
+
+def azimuth_step_rad(points: np.ndarray, sensor_m: np.ndarray, tolerance_rad: float = math.radians(0.08)) -> float | None:
+    """The azimuth angle between neighbouring points of one scan line on the object: the points
+    grouped by ring (elevation levels as in ``scan_line_spacing_rad``), the median azimuth gap
+    within the rings. None without a ring of three points."""
+    rel = np.asarray(points[:, :3], dtype=np.float64) - np.asarray(sensor_m, dtype=np.float64)[:3]
+    rng = np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-3)
+    elev, az = np.arctan2(rel[:, 2], rng), np.arctan2(rel[:, 1], rel[:, 0])
+    order = np.argsort(elev)
+    ring = np.concatenate([[0], np.cumsum(np.diff(elev[order]) > tolerance_rad)])
+    gaps = []
+    for k in np.unique(ring):
+        a = az[order][ring == k]
+        if len(a) >= 3:
+            a = np.sort(np.remainder(a - a[0] + math.pi, 2.0 * math.pi))
+            gaps.append(np.diff(a))
+    if not gaps:
+        return None
+    gaps = np.concatenate(gaps)
+    gaps = gaps[gaps > 1e-5]
+    return float(np.median(gaps)) if len(gaps) else None
+
+
+def extent_between_samples(box: Box, points: np.ndarray, sensor_m: np.ndarray,
+                           share: float = SAMPLE_STEP_SHARE) -> Box:
+    """The seen rectangle grown by ``share`` of a sample step along each axis (centre kept): a
+    scan line samples a face every azimuth step (``azimuth_step_rad`` times the range, across
+    the ray), so the face's ends lie beyond its first and last points, on average half a step
+    each; the beam's footprint at an edge returns part of that, hence the share. An axis along
+    the ray is sampled by range, not azimuth (no growth); an axis the points span less than two
+    growths of is not a seen face."""
+    step = azimuth_step_rad(points, sensor_m)
+    if step is None:
+        return box
+    to_box = box.center_m[:2] - np.asarray(sensor_m, dtype=np.float64)[:2]
+    range_m = float(np.hypot(*to_box))
+    if range_m < 1e-3:
+        return box
+    across = np.array([-to_box[1], to_box[0]]) / range_m  # the scan direction, perpendicular to the ray
+    grow = np.zeros(3)
+    for axis in (0, 1):
+        delta = share * step * range_m * abs(float(box.rotation[:2, axis] @ across))
+        if box.size_lwh_m[axis] >= 2.0 * delta:
+            grow[axis] = delta
+    if not np.any(grow):
+        return box
+    return box.resized_anchored(grow, np.zeros(3))
 
 
 def scan_line_spacing_rad(points: np.ndarray, sensor_m: np.ndarray,
