@@ -247,7 +247,8 @@ class EditorController(QObject):
         data = self.scene.data
         prior = prior_for(self.project.schema, self.category)
         box = propose_box(pts[0], seed_render_m, prior.mean_lwh_m, ground_mask=pts[1],
-                          sensor_xy_m=data.sensor_m[:2] if data is not None else None, prior=prior)
+                          sensor_xy_m=data.sensor_m[:2] if data is not None else None, prior=prior,
+                          sensor_z_m=float(data.sensor_m[2]) if data is not None else None)
         return self._create(box, "One-click")
 
     def create_in_region(self, inside: np.ndarray) -> str | None:
@@ -257,7 +258,8 @@ class EditorController(QObject):
             return None
         data = self.scene.data
         box = fit_region(pts[0], inside, ground_mask=pts[1], prior=prior_for(self.project.schema, self.category),
-                         sensor_xy_m=data.sensor_m[:2] if data is not None else None)
+                         sensor_xy_m=data.sensor_m[:2] if data is not None else None,
+                         sensor_z_m=float(data.sensor_m[2]) if data is not None else None)
         return self._create(box, "Rectangle")
 
     def place_default(self, ground_render_m: np.ndarray, yaw_rad: float = 0.0) -> str | None:

@@ -28,6 +28,8 @@ from sweeplabel.model import Box, angle_diff
 from .class_prior import ClassPrior
 
 MIN_CLUSTER_POINTS = 5
+SAMPLE_STEP_SHARE = 0.5  # of a scan line's sample step added to a seen face's extent (1.0: SUSTech cars too wide)
+FAR_GROUND_RADIUS_M = 48.0  # the widest search for the road under a far object (BEV)
 MISLABELLED_GROUND_M = 0.4  # 'ground' points this far above the object's road are the object's (or a kerb's)
 
 
@@ -72,11 +74,36 @@ def road_z_m(ground_z_m: np.ndarray, z_m: float, step_m: float = 0.3, min_points
 
 
 def object_ground_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray,
-                      prior: ClassPrior, radius_m: float = 4.0) -> float | None:
+                      prior: ClassPrior, radius_m: float = 4.0, lowest_m: float | None = None) -> float | None:
     """The ground under an object of the class: the 25th percentile of the ground points
     within ``radius_m`` or the class's half diagonal + 1 m (a bus hides the ground under
-    it; a car roof next to the sensor can be taken for ground, the road is lower)."""
-    return local_ground_z_m(points, ground_mask, xy_m, max(radius_m, prior.max_radius_m + 1.0), 25.0)
+    it; a car roof next to the sensor can be taken for ground, the road is lower). Far from the
+    sensor the road returns thin out: without ground points that near, the radius doubles up to
+    ``FAR_GROUND_RADIUS_M`` and a plane through the ground points found gives the road under the
+    object (the road goes on under it and may climb; the object's lowest points are its bumper or
+    sill, not the road), no higher than ``lowest_m`` (the object's lowest point less a clearance)."""
+    radius_m = max(radius_m, prior.max_radius_m + 1.0)
+    z = local_ground_z_m(points, ground_mask, xy_m, radius_m, 25.0)
+    if z is not None:
+        return z
+    while z is None and radius_m < FAR_GROUND_RADIUS_M:
+        radius_m = min(2.0 * radius_m, FAR_GROUND_RADIUS_M)
+        z = _ground_plane_z_m(points, ground_mask, xy_m, radius_m)
+    return z if z is None or lowest_m is None else min(z, lowest_m)
+
+
+def _ground_plane_z_m(points: np.ndarray, ground_mask: np.ndarray, xy_m: np.ndarray, radius_m: float,
+                      min_points: int = 10) -> float | None:
+    """The height at ``xy_m`` of the plane fitted (least squares) to the ground points within
+    ``radius_m``: far out the nearest road returns lie tens of metres away, on a road that climbs."""
+    near = np.flatnonzero(np.asarray(ground_mask, dtype=bool) & (_bev_distance_m(points, xy_m) <= radius_m))
+    if len(near) < min_points:
+        return None
+    pts = np.asarray(points[near, :3], dtype=np.float64)
+    design = np.c_[np.ones(len(pts)), pts[:, 0] - xy_m[0], pts[:, 1] - xy_m[1]]
+    if np.linalg.matrix_rank(design) < 3:
+        return float(np.median(pts[:, 2]))
+    return float(np.linalg.lstsq(design, pts[:, 2], rcond=None)[0][0])
 
 
 def _crop(points: np.ndarray, ground_mask: np.ndarray | None, seed_m: np.ndarray,
@@ -116,13 +143,14 @@ def grow_to_default(box: Box, default_size_lwh_m: np.ndarray, sensor_xy_m: np.nd
 
 def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.ndarray, *,
                 ground_mask: np.ndarray | None = None, sensor_xy_m: np.ndarray | None = None,
-                params: OneClickParams = OneClickParams(), prior: ClassPrior | None = None) -> Box | None:
+                params: OneClickParams = OneClickParams(), prior: ClassPrior | None = None,
+                sensor_z_m: float | None = None) -> Box | None:
     """A box around the object under the clicked point ``seed_m`` (3,), or None.
 
     ``points`` (N, 3+) float32; ``ground_mask`` (N,) bool for the same points (computed
     on the crop with a grid ground fit when omitted); ``sensor_xy_m`` where the sensor
-    stood (to grow a partial view away from it); ``prior`` the class's sizes (else
-    ``default_size_lwh_m`` +- 30 %)."""
+    stood (to grow a partial view away from it) and ``sensor_z_m`` its height (to place the top
+    between the scan lines); ``prior`` the class's sizes (else ``default_size_lwh_m`` +- 30 %)."""
     points = np.asarray(points)
     seed = np.asarray(seed_m, dtype=np.float64).reshape(3)
     prior = prior if prior is not None else ClassPrior.from_size(default_size_lwh_m)
@@ -130,7 +158,16 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
     if len(crop) < MIN_CLUSTER_POINTS:
         return None
     ground_z = object_ground_z_m(crop, ground, seed[:2], prior, params.ground_radius_m)
+    if ground_z is None and ground_mask is not None:  # no road in the crop: look further (far objects)
+        under = ~ground & (_bev_distance_m(crop, seed[:2]) <= SEED_ON_CLUSTER_M)  # the clicked object's points
+        lowest = float(crop[under, 2].min()) - params.ground_clearance_m if np.any(under) else None
+        ground_z = object_ground_z_m(points, np.asarray(ground_mask, dtype=bool), seed[:2], prior,
+                                     params.ground_radius_m, lowest)
     candidates = _object_candidates(crop, ground, ground_z, prior, params.ground_clearance_m)
+    if not _near_seed(crop, candidates, seed, SEED_ON_CLUSTER_M):
+        # the clicked object's points were all left out (a far car's low scan line, close to the road):
+        # keep every non-ground point above the road there rather than grow a cluster metres away
+        candidates = _object_candidates(crop, ground, ground_z, prior, 0.0)
     link_m = params.link_radius_m
     if sensor_xy_m is not None:
         link_m = max(link_m, params.link_per_m * float(np.hypot(*(seed[:2] - np.asarray(sensor_xy_m)))))
@@ -146,10 +183,24 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
                                mask=candidates)
         if len(wider) > len(members) and prior.fits(*_footprint_lw(crop[wider]), tolerance_m=0.0):
             members = wider
-    obj = _class_clusters(crop[members], prior, min(params.link_radius_m, 0.3), seed, ground_z)
+    obj = _class_clusters(crop[members], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
     if len(obj) < MIN_CLUSTER_POINTS:
         return None
-    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m)
+    if _outside_footprint(obj, seed, SEED_ON_CLUSTER_M):
+        # the click lies beside the cluster: the object reaches there (a car cut in two by an occluder);
+        # its parts are the clusters within the class's size around the click
+        disc = np.flatnonzero(candidates & (_bev_distance_m(crop, seed[:2]) <= prior.max_radius_m))
+        parts = _class_clusters(crop[disc], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
+        if len(parts) > len(obj) and not _outside_footprint(parts, seed, SEED_ON_CLUSTER_M):
+            obj = parts
+    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m,
+                          _sensor_3d(sensor_xy_m, sensor_z_m), crop)
+
+
+def _sensor_3d(sensor_xy_m: np.ndarray | None, sensor_z_m: float | None) -> np.ndarray | None:
+    if sensor_xy_m is None or sensor_z_m is None:
+        return None
+    return np.array([float(sensor_xy_m[0]), float(sensor_xy_m[1]), float(sensor_z_m)])
 
 
 def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.ndarray,
@@ -176,6 +227,25 @@ def ring_ground_z_m(points: np.ndarray, ground: np.ndarray, object_points: np.nd
         # the ring took the object's body for ground
         return fallback_z_m
     return z
+
+
+def _part_link_m(prior: ClassPrior, link_m: float) -> float:
+    """The link that splits a cluster into the parts of one object and what touches it: a quarter
+    of the class's width, between 0.3 m and ``link_m`` (a car's bonnet, cabin and the seats seen
+    through its windows lie further apart than the parts of a person or a bicycle)."""
+    return float(np.clip(0.25 * float(prior.mean_lwh_m[1]), 0.3, max(link_m, 0.3)))
+
+
+def _outside_footprint(points: np.ndarray, seed: np.ndarray, margin_m: float) -> bool:
+    """Whether the click lies more than ``margin_m`` outside the points' bounding rectangle (BEV)."""
+    box = Box.from_array(fit_box(np.ascontiguousarray(points[:, :3], dtype=np.float32)))
+    local = box.rotation.T @ (np.array([seed[0], seed[1], box.center_m[2]]) - box.center_m)
+    return bool(np.any(np.abs(local[:2]) > 0.5 * box.size_lwh_m[:2] + margin_m))
+
+
+def _near_seed(points: np.ndarray, mask: np.ndarray, seed: np.ndarray, radius_m: float) -> bool:
+    """Whether a point of ``mask`` lies within ``radius_m`` (BEV) of the click."""
+    return bool(np.any(mask & (_bev_distance_m(points, seed[:2]) <= radius_m)))
 
 
 def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
@@ -230,18 +300,155 @@ def _limit_to_class(points: np.ndarray, members: np.ndarray, seed: np.ndarray, l
 
 
 def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
-                   sensor_xy_m: np.ndarray | None) -> Box:
+                   sensor_xy_m: np.ndarray | None, sensor_m: np.ndarray | None = None,
+                   scene_m: np.ndarray | None = None) -> Box:
     """A box fitted to one object's points, completed to the class's size where the points
     show less than the class allows (the face the sensor saw stays put) and cut to the
     class's largest size where they show more. The heading: an L-shape fit
-    (``lshape_yaw_rad``) from 10 points on, else the minimum-area rectangle's."""
+    (``lshape_yaw_rad``) from 10 points on, else the minimum-area rectangle's. With the sensor's
+    position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``), and with
+    the points around (``scene_m``) an ambiguous heading takes the box fewer rays see through."""
     pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
     box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
     if len(pts) >= 10:
         step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
         box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
-    return complete_to_class(box, prior, sensor_xy_m)
+    if sensor_m is not None:
+        box = extent_between_samples(box, pts, sensor_m)
+    completed = complete_to_class(box, prior, sensor_xy_m)
+    if scene_m is not None and sensor_m is not None and prior.elongated:
+        completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
+    return top_between_beams(completed, pts, sensor_m, float(prior.high_lwh_m[2]))
+
+
+def seen_through(box: Box, scene_m: np.ndarray, sensor_m: np.ndarray, margin_m: float = 0.1) -> int:
+    """How many of the ``scene_m`` points were measured through ``box``: the ray from the sensor
+    ``sensor_m`` (3,) to the point crosses the box (shrunk by ``margin_m``) at a height within its
+    body (0.25 m above the bottom to 0.1 m below the top) and ends beyond it. An object is opaque:
+    each such ray says the box holds free space."""
+    if len(scene_m) == 0:
+        return 0
+    rot = box.rotation
+    sensor = np.asarray(sensor_m, dtype=np.float64)
+    s_local = rot.T @ (sensor - box.center_m)
+    p_local = (np.asarray(scene_m[:, :3], dtype=np.float64) - box.center_m) @ rot
+    d = p_local[:, :2] - s_local[:2]
+    half = np.maximum(0.5 * box.size_lwh_m[:2] - margin_m, 0.05)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (-half - s_local[:2]) / d
+        t2 = (half - s_local[:2]) / d
+    t_in = np.nanmax(np.minimum(t1, t2), axis=1)
+    t_out = np.nanmin(np.maximum(t1, t2), axis=1)
+    crosses = (t_in < t_out) & (t_in > 0.0) & (t_out < 1.0)
+    z_mid = s_local[2] + 0.5 * (t_in + t_out) * (p_local[:, 2] - s_local[2])
+    half_h = 0.5 * box.size_lwh_m[2]
+    body = (z_mid > -half_h + 0.25) & (z_mid < half_h - 0.1)
+    return int(np.count_nonzero(crosses & body))
+
+
+def _least_seen_through(completed: Box, seen: Box, prior: ClassPrior, sensor_m: np.ndarray,
+                        scene_m: np.ndarray, min_rays: int = 3) -> Box:
+    """Of the class-sized box completed from the seen rectangle and the one completed with the
+    rectangle's axes swapped (the seen side taken for the other face), the one fewer sensor rays
+    pass through. A rectangle whose sides both fit either axis of the class (a short line of a far
+    car: its side or its back?) is ambiguous; the free space the LiDAR measured behind it is not."""
+    l, w, h = seen.size_lwh_m
+    if not (w <= prior.high_lwh_m[0] and l <= prior.high_lwh_m[1] + 0.1):
+        return completed  # the seen length cannot be a width: no question
+    other = complete_to_class(Box(seen.center_m, [w, l, h], seen.yaw_rad + 0.5 * math.pi), prior,
+                              sensor_m[:2])
+    rays, other_rays = seen_through(completed, scene_m, sensor_m), seen_through(other, scene_m, sensor_m)
+    return other if other_rays + min_rays <= rays and other_rays <= 0.5 * rays else completed
+
+
+def azimuth_step_rad(points: np.ndarray, sensor_m: np.ndarray, tolerance_rad: float = math.radians(0.08)) -> float | None:
+    """The azimuth angle between neighbouring points of one scan line on the object: the points
+    grouped by ring (elevation levels as in ``scan_line_spacing_rad``), the median azimuth gap
+    within the rings. None without a ring of three points."""
+    rel = np.asarray(points[:, :3], dtype=np.float64) - np.asarray(sensor_m, dtype=np.float64)[:3]
+    rng = np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-3)
+    elev, az = np.arctan2(rel[:, 2], rng), np.arctan2(rel[:, 1], rel[:, 0])
+    order = np.argsort(elev)
+    ring = np.concatenate([[0], np.cumsum(np.diff(elev[order]) > tolerance_rad)])
+    gaps = []
+    for k in np.unique(ring):
+        a = az[order][ring == k]
+        if len(a) >= 3:
+            a = np.sort(np.remainder(a - a[0] + math.pi, 2.0 * math.pi))
+            gaps.append(np.diff(a))
+    if not gaps:
+        return None
+    gaps = np.concatenate(gaps)
+    gaps = gaps[gaps > 1e-5]
+    return float(np.median(gaps)) if len(gaps) else None
+
+
+def extent_between_samples(box: Box, points: np.ndarray, sensor_m: np.ndarray,
+                           share: float = SAMPLE_STEP_SHARE) -> Box:
+    """The seen rectangle grown by ``share`` of a sample step along each axis (centre kept): a
+    scan line samples a face every azimuth step (``azimuth_step_rad`` times the range, across
+    the ray), so the face's ends lie beyond its first and last points, on average half a step
+    each; the beam's footprint at an edge returns part of that, hence the share. An axis along
+    the ray is sampled by range, not azimuth (no growth); an axis the points span less than two
+    growths of is not a seen face."""
+    step = azimuth_step_rad(points, sensor_m)
+    if step is None:
+        return box
+    to_box = box.center_m[:2] - np.asarray(sensor_m, dtype=np.float64)[:2]
+    range_m = float(np.hypot(*to_box))
+    if range_m < 1e-3:
+        return box
+    across = np.array([-to_box[1], to_box[0]]) / range_m  # the scan direction, perpendicular to the ray
+    grow = np.zeros(3)
+    for axis in (0, 1):
+        delta = share * step * range_m * abs(float(box.rotation[:2, axis] @ across))
+        if box.size_lwh_m[axis] >= 2.0 * delta:
+            grow[axis] = delta
+    if not np.any(grow):
+        return box
+    return box.resized_anchored(grow, np.zeros(3))
+
+
+def scan_line_spacing_rad(points: np.ndarray, sensor_m: np.ndarray,
+                          tolerance_rad: float = math.radians(0.08)) -> float | None:
+    """The elevation angle between the scan lines that hit an object: the points' elevations
+    seen from ``sensor_m`` (3,) fall into levels (one per laser ring; a new level past a gap of
+    ``tolerance_rad``); the median angle between successive levels. None with one level."""
+    rel = np.asarray(points[:, :3], dtype=np.float64) - np.asarray(sensor_m, dtype=np.float64)[:3]
+    elev = np.sort(np.arctan2(rel[:, 2], np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-3)))
+    starts = np.flatnonzero(np.diff(elev) > tolerance_rad) + 1
+    if len(starts) == 0:
+        return None
+    levels = np.array([seg.mean() for seg in np.split(elev, starts)])
+    return float(np.median(np.diff(levels)))
+
+
+def top_between_beams(box: Box, points: np.ndarray, sensor_m: np.ndarray | None, high_m: float) -> Box:
+    """The top at least half a scan-line spacing above the highest point (at most ``high_m``
+    tall): a roof the sensor does not look down on lies between the highest ring that hit the
+    object and the next one, which passed over it (half a spacing: the expected place). A roof
+    below the sensor spans an elevation band from the box's near to its far edge; as far as that
+    band is as wide as the spacing, a ring lands on the roof and the highest point is the top.
+    The bottom stays."""
+    if sensor_m is None:
+        return box
+    spacing = scan_line_spacing_rad(points, sensor_m)
+    if spacing is None or spacing <= 0.0:
+        return box
+    sensor = np.asarray(sensor_m, dtype=np.float64)
+    top_m = float(np.max(points[:, 2]))
+    ranges = np.hypot(*(box.corners()[:, :2] - sensor[:2]).T)
+    near_m, far_m = max(float(ranges.min()), 0.5), float(ranges.max())
+    drop_m = float(sensor[2]) - top_m
+    roof_rad = math.atan2(drop_m, near_m) - math.atan2(drop_m, far_m) if drop_m > 0.0 else 0.0
+    unseen = min(max(1.0 - roof_rad / spacing, 0.0), 1.0)
+    rel = np.asarray(points[:, :3], dtype=np.float64) - sensor
+    range_m = float(np.median(np.hypot(rel[:, 0], rel[:, 1])))
+    bottom_m = float(box.center_m[2] - 0.5 * box.size_lwh_m[2])
+    height = top_m + 0.5 * unseen * spacing * range_m - bottom_m
+    height = min(max(height, float(box.size_lwh_m[2])), max(high_m, float(box.size_lwh_m[2])))
+    return box.resized_anchored([0.0, 0.0, height - float(box.size_lwh_m[2])], [0.0, 0.0, -1.0])
 
 
 def lshape_yaw_rad(xy_m: np.ndarray, step_rad: float = math.radians(1.0), min_dist_m: float = 0.01) -> float:
@@ -320,7 +527,8 @@ def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float =
 
 def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarray | None = None,
                ground_radius_m: float = 4.0, ground_clearance_m: float = 0.15, prior: ClassPrior | None = None,
-               sensor_xy_m: np.ndarray | None = None, link_radius_m: float = 0.5) -> Box | None:
+               sensor_xy_m: np.ndarray | None = None, link_radius_m: float = 0.5,
+               sensor_z_m: float | None = None) -> Box | None:
     """Fit a box to the non-ground points selected by ``inside`` (N,) bool (e.g. a
     rectangle dragged in the bird's-eye view); None when fewer than 5 points remain.
 
@@ -339,8 +547,9 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
         ground[region] = segment_ground(crop, method="grid") if len(crop) else False
     else:
         ground = np.asarray(ground_mask, dtype=bool)
+    lowest = float(points[inside & ~ground, 2].min()) - ground_clearance_m if np.any(inside & ~ground) else None
     ground_z = (local_ground_z_m(points, ground, centre_xy, ground_radius_m) if prior is None
-                else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m))
+                else object_ground_z_m(points, ground, centre_xy, prior, ground_radius_m, lowest))
     selected = inside & ~ground
     if ground_z is not None:
         if prior is not None:
@@ -357,9 +566,12 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
     chosen = _class_clusters(chosen, prior, link_radius_m, None, ground_z)
     if len(chosen) < MIN_CLUSTER_POINTS:
         return None
-    return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m)
+    scene = points[_bev_distance_m(points, centre_xy) <= prior.max_radius_m + 4.0]
+    return fit_with_prior(chosen, ring_ground_z_m(points, ground, chosen, ground_z), prior, sensor_xy_m,
+                          _sensor_3d(sensor_xy_m, sensor_z_m), scene)
 
 
+SEED_ON_CLUSTER_M = 0.5  # a click this close (BEV) to a cluster's point is on that cluster
 _MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
 
 
@@ -387,8 +599,10 @@ def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
     if seed_m is not None:
         d = np.hypot(points[:, 0] - seed_m[0], points[:, 1] - seed_m[1])
         d[labels < 0] = np.inf
-        near = labels[int(np.argmin(d))]
-        if counts[near] >= max(MIN_CLUSTER_POINTS, 0.2 * counts[main]):
+        nearest = int(np.argmin(d))
+        near = labels[nearest]
+        on_it = d[nearest] <= SEED_ON_CLUSTER_M  # the click lands on that cluster: the user chose it
+        if counts[near] >= MIN_CLUSTER_POINTS and (on_it or counts[near] >= 0.2 * counts[main]):
             main = near
     keep = labels == main
     for lab in order[:_MAX_PARTS]:
