@@ -250,14 +250,14 @@ def _sensor_crop(frame: Frame, box_world: Box, margin_m: float, points: np.ndarr
     r = 0.5 * float(np.linalg.norm(box_world.size_lwh_m)) + margin_m
     d2 = (pts[:, 0] - np.float32(c[0])) ** 2 + (pts[:, 1] - np.float32(c[1])) ** 2 + \
         (0.25 * (pts[:, 2] - np.float32(c[2]))) ** 2  # z counts little: a tilted sensor
-    return pts[d2 <= np.float32(r * r)]
+    return np.compress(d2 <= np.float32(r * r), pts, axis=0)  # compress: ~8x faster than a boolean row index
 
 
 def _crop_about(pts: np.ndarray, pred: Box, margin_m: float) -> np.ndarray:
     """The points within the box's half diagonal + ``margin_m`` (BEV) of its centre."""
     r = 0.5 * float(np.hypot(*pred.size_lwh_m[:2])) + margin_m
     d2 = (pts[:, 0] - pred.center_m[0]) ** 2 + (pts[:, 1] - pred.center_m[1]) ** 2
-    return np.ascontiguousarray(pts[d2 <= r * r])
+    return np.ascontiguousarray(np.compress(d2 <= r * r, pts, axis=0))
 
 
 def _local_ground_z(pts: np.ndarray, pred: Box, max_step_m: float = 0.4) -> float:
@@ -359,7 +359,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     if stationary:
         motion = Motion(np.zeros(3), 0.0, True)
     # without poses (world = each sensor frame) a parked car moves with the ego: nothing is held still
-    posed = any(float(np.abs(fr.T_world_sensor - np.eye(4)).max()) > 1e-9 for fr in frames)
+    posed = not all(_is_identity(fr.T_world_sensor) for fr in frames)
     if not posed:
         stationary = False
         if motion.known and motion.speed_mps < params.stationary_speed_mps:
@@ -381,17 +381,21 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         t_f = frames[f].timestamp_s
         pred = motion.predict(box, t_f - t_box)
         followed = not posed and not motion.known  # the scene moves with the ego: follow it first
-        if followed:
-            pred = _scene_shifted(frames[f_box], frames[f], box, params)
         moving = motion.known and motion.speed_mps > params.moving_speed_mps
         margin = search_margin_m(motion, stationary, t_f - t_box, max_speed, params)
-        fitted, n, explained = fit_step(frames[f], pred, params,
+        local = None  # the new frame's points near the box, when one crop serves the shift and the fits
+        if followed:
+            local = _sensor_crop(frames[f], box, SCENE_RADIUS_M + params.max_scene_shift_m, None)
+            pred = _scene_shifted(frames[f_box], frames[f], box, params, local)
+            local = local if _covers(box, pred, margin + 4.0, SCENE_RADIUS_M + params.max_scene_shift_m) else None
+        fitted, n, explained = fit_step(frames[f], pred, params, points=local,
                                         max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
                                         yaw_gain=params.yaw_gain,
                                         keep_margin_m=params.keep_margin_m if motion.known else None,
                                         search_margin_m=margin)
         if followed and margin > params.search_margin_m:  # a parked car or a standing person: near the shift
-            near = fit_step(frames[f], pred, params, yaw_gain=params.yaw_gain, search_margin_m=params.search_margin_m)
+            near = fit_step(frames[f], pred, params, points=local, yaw_gain=params.yaw_gain,
+                            search_margin_m=params.search_margin_m)
             if near[0] is not None and near[2] >= params.min_explained and \
                     bev_iou(near[0], pred) >= params.min_bev_iou and near[1] >= 0.5 * n:  # not a fragment
                 fitted, n, explained = near
@@ -460,17 +464,38 @@ def search_margin_m(motion: Motion, stationary: bool, dt_s: float, max_speed_mps
     return max(params.search_margin_m, min(8.0, max_speed_mps * abs(dt_s)))
 
 
-def _scene_shifted(frame_a: Frame, frame_b: Frame, box: Box, params: PropagationParams) -> Box:
+def _covers(box: Box, pred: Box, margin_m: float, crop_margin_m: float) -> bool:
+    """Whether ``_sensor_crop(frame, box, crop_margin_m)`` holds every point that
+    ``_sensor_crop(frame, pred, margin_m)`` would (same frame; the crop's metric is a norm)."""
+    shift = float(np.linalg.norm(pred.center_m - box.center_m))
+    need = 0.5 * float(np.linalg.norm(pred.size_lwh_m)) + margin_m + shift
+    return need <= 0.5 * float(np.linalg.norm(box.size_lwh_m)) + crop_margin_m
+
+
+def _scene_shifted(frame_a: Frame, frame_b: Frame, box: Box, params: PropagationParams,
+                   points_b: np.ndarray | None = None) -> Box:
     """``box`` moved by the shift of the static scene around it from ``frame_a`` to ``frame_b``
-    (``scene_shift.scene_shift_m``; a sequence without poses); ``box`` itself when no clear shift."""
-    origin = box.center_m
+    (``scene_shift.scene_shift_m``; a sequence without poses); ``box`` itself when no clear shift.
+    ``points_b``: frame B's sensor-frame points (a crop about ``box`` reaching the scene radius
+    plus the largest shift, or all of them)."""
     reach = SCENE_RADIUS_M + params.max_scene_shift_m
-    shift = scene_shift_m(points_about(frame_a, origin, _sensor_crop(frame_a, box, SCENE_RADIUS_M, None)),
-                          points_about(frame_b, origin, _sensor_crop(frame_b, box, reach, None)),
-                          box_about(box, origin), params.max_scene_shift_m, radius_m=SCENE_RADIUS_M)
+    a = _sensor_crop(frame_a, box, SCENE_RADIUS_M, None)
+    b = _sensor_crop(frame_b, box, reach, points_b)
+    if _is_identity(frame_a.T_world_sensor) and _is_identity(frame_b.T_world_sensor):  # world = sensor frame:
+        origin = box.center_m.astype(np.float32)  # about the box in float32 (a float64 transform costs 5x)
+        a, b = a[:, :3] - origin, b[:, :3] - origin
+    else:
+        origin = box.center_m
+        a, b = points_about(frame_a, origin, a), points_about(frame_b, origin, b)
+    shift = scene_shift_m(a, b, box_about(box, origin.astype(np.float64)), params.max_scene_shift_m,
+                          radius_m=SCENE_RADIUS_M)
     if shift is None:
         return box
     return box.translated(np.array([shift[0], shift[1], 0.0]))
+
+
+def _is_identity(T: np.ndarray) -> bool:
+    return float(np.abs(T - np.eye(4)).max()) <= 1e-9
 
 
 def _level(motion: Motion) -> Motion:
