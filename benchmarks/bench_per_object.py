@@ -36,6 +36,10 @@ from sweeplabel.assist.iou import bev_iou, iou_3d
 from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import fit_region, propose_box
 from sweeplabel.assist.propagation import plan_propagation
+try:
+    from sweeplabel.assist.propagation import STOP_ATTRIBUTE
+except ImportError:  # older code
+    STOP_ATTRIBUTE = "propagation_stop"
 from sweeplabel.io import LoadedSequence, read_sequence
 from sweeplabel.kernels import points_in_boxes, segment_ground
 from sweeplabel.model import Box, Frame, Project, Sequence, Source, commands
@@ -179,7 +183,7 @@ def run_propagation(name: str, loaded, rows: list, times: list) -> None:
         project = Project(loaded.sequence)
         project.execute(commands.create_track(project, track.category, frames[0], truth[frames[0]]))
         token = next(iter(project.tracks))
-        start, touched, per_frame = frames[0], 0, []
+        start, touched, per_frame, flagged_ok = frames[0], 0, [], 0
         while start < frames[-1]:
             t0 = time.perf_counter()
             report = plan_propagation(project, token, start, frames[-1] - start)
@@ -200,13 +204,14 @@ def run_propagation(name: str, loaded, rows: list, times: list) -> None:
                 if ann is None or iou < TOUCH_IOU[group]:
                     touch = f
                     break
+                flagged_ok += STOP_ATTRIBUTE in ann.attributes  # a look, not an edit: a flagged box that is right
             if touch is None:
                 break
             touched += 1
             project.execute(commands.put_annotations(project, [(token, touch, truth[touch])], Source.MANUAL))
             start = touch
         rows.append({"set": name, "track": track.number, "category": track.category, "group": group,
-                     "frames": len(frames) - 1, "touched": touched, "per_frame": per_frame})
+                     "frames": len(frames) - 1, "touched": touched, "per_frame": per_frame, "flagged_ok": flagged_ok})
 
 
 def share(values: list[float], threshold: float) -> float:
@@ -268,7 +273,8 @@ def main() -> None:
             veh = [p for r in rs if r["group"] == "vehicle" for p in r["per_frame"] if p[3] >= 20]
             tot = sum(r["frames"] for r in rs)
             print(f"{name}: {len(rs)} tracks, {tot} frames propagated, touched {sum(r['touched'] for r in rs)} "
-                  f"({100.0 * sum(r['touched'] for r in rs) / max(tot, 1):.0f} %); mean 3D IoU {np.mean([p[1] for p in pf]):.2f};"
+                  f"({100.0 * sum(r['touched'] for r in rs) / max(tot, 1):.0f} %), flagged but right (a look) "
+                  f"{sum(r.get('flagged_ok', 0) for r in rs)}; mean 3D IoU {np.mean([p[1] for p in pf]):.2f};"
                   f" vehicles >= 20 pts: mean 3D IoU {np.mean([p[1] for p in veh]) if veh else math.nan:.2f}, "
                   f"centre err {np.nanmean([p[2] for p in veh]) if veh else math.nan:.2f} m over {len(veh)} frames")
         print(f"time per propagated frame (points in memory): median {1e3 * np.median(prop_times):.1f} ms, max {1e3 * np.max(prop_times):.1f} ms")

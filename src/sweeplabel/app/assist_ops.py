@@ -80,9 +80,11 @@ def propagation_message(report: PropagationReport, track_number: int) -> str:
     """What a propagation run did, in the status bar's words (1-based frame numbers)."""
     done = len(report.accepted)
     kept = sum(1 for s in report.accepted if s.status == "kept")
+    guessed = sum(1 for s in report.accepted if s.stopped)
     text = f"Track {track_number}: propagated to {done} frame{'s' if done != 1 else ''}"
     if done:
-        text += f" ({done - kept} re-fitted, {kept} kept in place)"
+        text += f" ({done - kept - guessed} re-fitted, {kept} kept in place" + \
+            (f", {guessed} predicted)" if guessed else ")")
     if report.stop_reason is None:
         return text
     if report.stop_reason == "end_of_sequence":
@@ -90,5 +92,6 @@ def propagation_message(report: PropagationReport, track_number: int) -> str:
     if report.stop_reason == "keyframe":
         return text + f"; stopped before the keyframe in frame {report.stop_frame + 1}"
     flagged = report.accepted[-1].frame_index if report.accepted else report.start_frame
-    return (f"⚑ {text}; STOPPED at frame {report.stop_frame + 1}: {report.stop_reason} — "
-            f"the box in frame {flagged + 1} is flagged, check it")
+    what = "the predicted box there is flagged" if flagged == report.stop_frame else \
+        f"the box in frame {flagged + 1} is flagged"
+    return f"⚑ {text}; STOPPED at frame {report.stop_frame + 1}: {report.stop_reason} — {what}, check it"

@@ -12,9 +12,10 @@ with the track's size and a yaw window around the prediction, anchored on the fa
 from the sensor (L-shape). The fit is accepted when it explains the points (the box holds
 most points around it) and stays near the prediction; otherwise the run stops with a flag:
 too few points, a jump too large, a low BEV IoU with the prediction, or a box that misses
-the points. A stationary track (in a sequence with poses) stays exactly put while its fits
-agree with it. The whole run is one command (one undo step); the last box of a flagged run
-carries ``STOP_ATTRIBUTE``."""
+the points. Where the run stops, the prediction is written and flagged (``STOP_ATTRIBUTE``): a
+parked car too far or too hidden to measure is where it was, in a sequence with poses. A
+stationary track (in a sequence with poses) stays exactly put while its fits agree with it.
+The whole run is one command (one undo step)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ LATERAL_WEIGHT = 3.0  # a vehicle's offset across its heading weighs this much m
 MAX_SIDESTEP_M = 1.0  # ... and is at most this (+ half its width: a one-sided view's centroid) in a wide search
 SCENE_RADIUS_M = 12.0  # the static scene around a box matched between frames without poses
 STOP_ATTRIBUTE = "propagation_stop"  # set on the last propagated box when a run stops on a poor fit
+STOP_STATUSES = ("too_few_points", "poor_fit", "moved")  # a run stops there and writes the prediction, flagged
 
 
 @dataclass(frozen=True)
@@ -137,11 +139,16 @@ class StepFit:
 
     frame_index: int
     predicted: Box
-    box: Box | None  # the accepted box (None: the run stopped here)
+    box: Box | None  # the box written: the fit, or the prediction ("kept"; a stop: flagged)
     num_points: int
     jump_m: float
     bev_iou_pred: float
-    status: str  # "fitted" | "kept" (stationary, prediction kept) | a stop reason
+    status: str  # "fitted" | "kept" (stationary, prediction kept) | a stop code (``STOP_STATUSES``)
+
+    @property
+    def stopped(self) -> bool:
+        """The run stopped here: the prediction is written, flagged (``STOP_ATTRIBUTE``)."""
+        return self.status in STOP_STATUSES
 
 
 @dataclass
@@ -182,7 +189,7 @@ def refit_box(frame: Frame, predicted: Box, params: PropagationParams = Propagat
 def fit_step(frame: Frame, predicted: Box, params: PropagationParams = PropagationParams(),
              points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
              yaw_gain: float = 1.0, keep_margin_m: float | None = None,
-             search_margin_m: float | None = None) -> tuple[Box | None, int, float]:
+             search_margin_m: float | None = None, bottom_offset_m: float = 0.0) -> tuple[Box | None, int, float]:
     """Fit the track's box (size of ``predicted`` kept) to the points near the prediction.
 
     The points are searched within ``search_margin_m`` (default ``params.search_margin_m``)
@@ -193,13 +200,15 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     searched within ``max_yaw_dev_rad`` of the prediction and moved by ``yaw_gain`` of the
     way to the fit; the box is anchored on the faces seen from the sensor (L-shape). With
     ``keep_margin_m`` only the object's points within that margin of the prediction count
-    (a good motion model then keeps a touching neighbour out of the fit).
+    (a good motion model then keeps a touching neighbour out of the fit). The box's bottom
+    goes ``bottom_offset_m`` above the local ground (``start_bottom_offset_m``: where the
+    track's keyframe has it; ``predicted`` is taken to have it too).
     Returns ``(box or None, number of object points used, explained)``: the share of the
     region's points within 0.5 m of the box that lie in it (+ 0.1 m; low: the box misses
     part of the object)."""
     origin = frame.T_world_sensor[:3, 3]  # fit_box anchors on the faces seen from the origin
     margin = params.search_margin_m if search_margin_m is None else float(search_margin_m)
-    pred = box_about(predicted, origin)
+    pred = box_about(predicted, origin).translated(np.array([0.0, 0.0, -bottom_offset_m]))  # on the road
     pts = points_about(frame, origin, _sensor_crop(frame, predicted, margin + 4.0, points))
     pts = _crop_about(pts, pred, margin + 3.0)
     if len(pts) < params.min_points:
@@ -220,10 +229,12 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     if len(idx) < params.min_points:
         return None, len(idx), 0.0
     dev = params.max_yaw_dev_rad if max_yaw_dev_rad is None else max_yaw_dev_rad
+    bottom += bottom_offset_m
     fit = fit_box(np.ascontiguousarray(pts[idx]), ground_z_m=float(bottom), prior_box=pred.to_array(),
                   max_yaw_dev_rad=dev)
     if margin > params.search_margin_m + 0.5:  # a wide search: gather the object's other parts around the first fit
-        bottom = _local_ground_z(pts, Box.from_array(fit), max(0.4, 0.12 * margin))  # the ground where it is
+        on_road = Box.from_array(fit).translated(np.array([0.0, 0.0, -bottom_offset_m]))
+        bottom = _local_ground_z(pts, on_road, max(0.4, 0.12 * margin)) + bottom_offset_m  # the ground where it is
         fit[2] = bottom + 0.5 * fit[5]
         near = inside & (points_in_boxes(pts, grown(Box.from_array(fit), 0.3).to_array()[None, :])[0] >= 0)
         if int(near.sum()) >= len(idx):
@@ -239,6 +250,18 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     held = near & (points_in_boxes(pts, grown(box, 0.1).to_array()[None, :])[0] >= 0)
     explained = float(held.sum()) / max(int(near.sum()), 1)
     return box.translated(origin), len(idx), explained
+
+
+def start_bottom_offset_m(frame: Frame, box: Box, points: np.ndarray | None = None) -> float:
+    """How far the bottom of ``box`` (a keyframe) lies above the local ground of its frame
+    (``_local_ground_z``; 0 where too little ground is seen or it steps 0.4 m or more).
+    Labelling conventions differ (SUSTechPOINTS boxes reach 0.2-0.4 m below the measured
+    road); propagation keeps the annotator's choice as it keeps the box's size."""
+    origin = frame.T_world_sensor[:3, 3]
+    local = box_about(box, origin)
+    pts = _crop_about(points_about(frame, origin, _sensor_crop(frame, box, 3.0, points)), local, 2.0)
+    road = _local_ground_z(pts, local) if len(pts) else float(local.center_m[2] - 0.5 * local.size_lwh_m[2])
+    return float(local.center_m[2] - 0.5 * local.size_lwh_m[2]) - road
 
 
 def _sensor_crop(frame: Frame, box_world: Box, margin_m: float, points: np.ndarray | None) -> np.ndarray:
@@ -365,6 +388,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         if motion.known and motion.speed_mps < params.stationary_speed_mps:
             motion = Motion(np.zeros(3), 0.0, False)
     max_speed = class_max_speed_mps(project.track(track_token).category)
+    offset = start_bottom_offset_m(frames[start_frame], start.box)
     steps: list[StepFit] = []
     box, t_box = start.box, frames[start_frame].timestamp_s  # last measured box and its time
     f_box = start_frame
@@ -392,33 +416,34 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
                                         max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
                                         yaw_gain=params.yaw_gain,
                                         keep_margin_m=params.keep_margin_m if motion.known else None,
-                                        search_margin_m=margin)
+                                        search_margin_m=margin, bottom_offset_m=offset)
         if followed and margin > params.search_margin_m:  # a parked car or a standing person: near the shift
             near = fit_step(frames[f], pred, params, points=local, yaw_gain=params.yaw_gain,
-                            search_margin_m=params.search_margin_m)
+                            search_margin_m=params.search_margin_m, bottom_offset_m=offset)
             if near[0] is not None and near[2] >= params.min_explained and \
-                    bev_iou(near[0], pred) >= params.min_bev_iou and near[1] >= 0.5 * n:  # not a fragment
-                fitted, n, explained = near
+                    bev_iou(near[0], pred) >= params.min_bev_iou and \
+                    (near[1] >= 0.5 * n or fitted is None or bev_iou(near[0], fitted) == 0.0):
+                fitted, n, explained = near  # not a fragment of the wide search's object (or that is another one)
         if fitted is None:
-            steps.append(StepFit(f, pred, None, n, math.nan, 0.0, "too_few_points"))
+            steps.append(StepFit(f, pred, pred, n, math.nan, 0.0, "too_few_points"))
             reason, stop_frame = f"too few points ({n} < {params.min_points})", f
             break
         jump = float(np.linalg.norm(fitted.center_m[:2] - pred.center_m[:2]))
         iou = bev_iou(fitted, pred)
         if explained < params.min_explained:
-            steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
+            steps.append(StepFit(f, pred, pred, n, jump, iou, "poor_fit"))
             reason, stop_frame = f"the box holds {explained:.0%} of the points around it", f
             break
         max_jump = max(params.max_jump_m, margin + 0.5)
         # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone
         if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed):
-            steps.append(StepFit(f, pred, None, n, jump, iou, "poor_fit"))
+            steps.append(StepFit(f, pred, pred, n, jump, iou, "poor_fit"))
             what = f"jump {jump:.2f} m > {max_jump:.1f} m" if jump > max_jump \
                 else f"IoU with prediction {iou:.2f} < {params.min_bev_iou}"
             reason, stop_frame = what, f
             break
         if stationary and jump > _snap_tolerance_m(pred, True):
-            steps.append(StepFit(f, pred, None, n, jump, iou, "moved"))
+            steps.append(StepFit(f, pred, pred, n, jump, iou, "moved"))
             reason, stop_frame = f"a stationary object moved {jump:.2f} m (check the fit)", f
             break
         if posed and (stationary or not motion.known) and jump <= _snap_tolerance_m(pred, stationary):
