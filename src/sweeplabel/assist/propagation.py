@@ -417,9 +417,10 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         if motion.known and motion.speed_mps < params.stationary_speed_mps:
             motion = Motion(np.zeros(3), 0.0, False)
     max_speed = class_max_speed_mps(project.track(track_token).category)
-    offset = start_bottom_offset_m(frames[start_frame], start.box)
+    near_start = _sensor_crop(frames[start_frame], start.box, 3.0, None)  # the keyframe's surroundings
+    offset = start_bottom_offset_m(frames[start_frame], start.box, near_start)
     centroid = not _rigid(project, project.track(track_token).category)  # people: no faces to anchor on
-    top_gap = start_top_gap_m(frames[start_frame], start.box, params) if centroid else None  # ... and a head
+    top_gap = start_top_gap_m(frames[start_frame], start.box, params, near_start) if centroid else None  # a head
     steps: list[StepFit] = []
     box, t_box = start.box, frames[start_frame].timestamp_s  # last measured box and its time
     f_box = start_frame
