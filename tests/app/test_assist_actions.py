@@ -141,6 +141,21 @@ def test_propagation_that_stops_flags_the_box_everywhere(qtbot, window: MainWind
     assert STOP_ATTRIBUTE in project.annotation_at(track, 1).attributes
 
 
+def test_ctrl_right_walk_stops_at_a_flagged_box(qtbot, window: MainWindow) -> None:
+    project = window.project
+    empty = Box([0.0, 40.0, 0.8], [4.4, 1.8, 1.55], 0.0)  # nothing to re-fit to: the run stops at once
+    track = new_track(window, {0: empty})
+    trigger(window, "propagate_next")  # Ctrl+Right
+    qtbot.waitUntil(lambda: window.frame_index == 1, timeout=20_000)
+    flagged = project.annotation_at(track, 1)
+    assert STOP_ATTRIBUTE in flagged.attributes and window.editor.selected == flagged.token
+    steps = len(project.undo)
+    trigger(window, "propagate_next")  # held on: the walk does not go past the flag unseen
+    assert window.frame_index == 1 and project.annotation_at(track, 2) is None and len(project.undo) == steps
+    assert "⚑ Frame 2" in window.statusBar().currentMessage()
+    assert STOP_ATTRIBUTE in project.annotation_at(track, 1).attributes
+
+
 def test_interpolation_fills_gaps_and_follows_keyframe_edits(window: MainWindow, truth) -> None:
     gt = truth[MOVING_CAR_XY_M]
     project = window.project

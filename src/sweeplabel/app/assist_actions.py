@@ -16,7 +16,7 @@ from sweeplabel.assist.interpolation import interpolate_track, stale_interpolati
 from sweeplabel.assist.preannotate import (
     PreannotateParams, PreannotationCancelled, preannotate_sequence, preannotation_command,
 )
-from sweeplabel.assist.propagation import PropagationParams, PropagationReport, plan_propagation
+from sweeplabel.assist.propagation import STOP_ATTRIBUTE, PropagationParams, PropagationReport, plan_propagation
 from sweeplabel.assist.size import unify_track_size
 from sweeplabel.model import Command, ModelError, SchemaError, Sequence, Source
 
@@ -227,6 +227,11 @@ class AssistController(QObject):
         (its box selected), so holding the key walks the track."""
         where = self._selected()
         if where is None:
+            return None
+        flag = self.project.annotation(self.editor.selected).attributes.get(STOP_ATTRIBUTE)
+        if flag is not None:  # the walk stops at a flag (holding the key would clear it unseen)
+            self._say(f"⚑ Frame {where[1] + 1}: propagation stopped here ({flag}) — check the box: an edit clears "
+                      f"the flag, the toolbar's Propagate goes on from it as it is")
             return None
         report = self.propagate(1)
         frame = where[1] + 1
