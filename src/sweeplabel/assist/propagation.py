@@ -205,8 +205,8 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     goes ``bottom_offset_m`` above the local ground (``start_bottom_offset_m``: where the
     track's keyframe has it; ``predicted`` is taken to have it too). ``centre_on_points``: the
     box is centred on the points' bird's-eye centroid instead (a person has no faces to anchor
-    on; the centroid is 0.06-0.16 m from the true centre against 0.11-0.43 m for the face fit on
-    the people of five real sets, given their points). ``top_gap_m``: the box's top goes this far
+    on; given their points, the centroid is 0.06-0.16 m from the true centre against 0.11-0.43 m
+    for the face fit on the people of four real sets, benchmarks/README.md). ``top_gap_m``: the box's top goes this far
     above the object's highest point (``start_top_gap_m``; a person's head is seen in every sweep,
     the ground around a person often is not).
     Returns ``(box or None, number of object points used, explained)``: the share of the
@@ -265,8 +265,8 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
 def start_bottom_offset_m(frame: Frame, box: Box, points: np.ndarray | None = None) -> float:
     """How far the bottom of ``box`` (a keyframe) lies above the local ground of its frame
     (``_local_ground_z``; 0 where too little ground is seen or it steps 0.4 m or more).
-    Labelling conventions differ (SUSTechPOINTS boxes reach 0.2-0.4 m below the measured
-    road); propagation keeps the annotator's choice as it keeps the box's size."""
+    Labelling conventions differ (10 % of SUSTechPOINTS' boxes reach 0.34 m or more below the
+    measured road); propagation keeps the annotator's choice as it keeps the box's size."""
     origin = frame.T_world_sensor[:3, 3]
     local = box_about(box, origin)
     pts = _crop_about(points_about(frame, origin, _sensor_crop(frame, box, 3.0, points)), local, 2.0)
@@ -278,8 +278,8 @@ def start_top_gap_m(frame: Frame, box: Box, params: PropagationParams = Propagat
                     points: np.ndarray | None = None) -> float | None:
     """How far the top of ``box`` (a keyframe) lies above the highest of its points (the
     points in it, 0.1 m grown, above its lowest ``ground_clearance_m``); None with fewer
-    than ``params.min_points``. On the people of five real sets this gap is 0.09-0.16 m
-    (median; the quartiles within 0.06 of it), the ground under them is off by > 0.2 m in
+    than ``params.min_points``. On the people of five real sets this gap is 0.06-0.16 m
+    (median; the quartiles within 0.08 m of it), the ground around them strays > 0.2 m in
     10-38 % of the boxes of SUSTechPOINTS and Argoverse 2."""
     origin = frame.T_world_sensor[:3, 3]
     local = box_about(box, origin)
