@@ -417,7 +417,8 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         if motion.known and motion.speed_mps < params.stationary_speed_mps:
             motion = Motion(np.zeros(3), 0.0, False)
     max_speed = class_max_speed_mps(project.track(track_token).category)
-    near_start = _sensor_crop(frames[start_frame], start.box, 3.0, None)  # the keyframe's surroundings
+    start_points = frames[start_frame].load_points()  # read once: the keyframe's measures and the first scene shift
+    near_start = _sensor_crop(frames[start_frame], start.box, 3.0, start_points)  # the keyframe's surroundings
     offset = start_bottom_offset_m(frames[start_frame], start.box, near_start)
     centroid = not _rigid(project, project.track(track_token).category)  # people: no faces to anchor on
     top_gap = start_top_gap_m(frames[start_frame], start.box, params, near_start) if centroid else None  # a head
@@ -442,7 +443,8 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         local = None  # the new frame's points near the box, when one crop serves the shift and the fits
         if followed:
             local = _sensor_crop(frames[f], box, SCENE_RADIUS_M + params.max_scene_shift_m, None)
-            pred = _scene_shifted(frames[f_box], frames[f], box, params, local)
+            pred = _scene_shifted(frames[f_box], frames[f], box, params, local,
+                                  start_points if f_box == start_frame else None)
             local = local if _covers(box, pred, margin + 4.0, SCENE_RADIUS_M + params.max_scene_shift_m) else None
         fitted, n, explained = fit_step(frames[f], pred, params, points=local,
                                         max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
@@ -538,13 +540,13 @@ def _covers(box: Box, pred: Box, margin_m: float, crop_margin_m: float) -> bool:
 
 
 def _scene_shifted(frame_a: Frame, frame_b: Frame, box: Box, params: PropagationParams,
-                   points_b: np.ndarray | None = None) -> Box:
+                   points_b: np.ndarray | None = None, points_a: np.ndarray | None = None) -> Box:
     """``box`` moved by the shift of the static scene around it from ``frame_a`` to ``frame_b``
     (``scene_shift.scene_shift_m``; a sequence without poses); ``box`` itself when no clear shift.
     ``points_b``: frame B's sensor-frame points (a crop about ``box`` reaching the scene radius
-    plus the largest shift, or all of them)."""
+    plus the largest shift, or all of them); ``points_a``: frame A's (all), when read already."""
     reach = SCENE_RADIUS_M + params.max_scene_shift_m
-    a = _sensor_crop(frame_a, box, SCENE_RADIUS_M, None)
+    a = _sensor_crop(frame_a, box, SCENE_RADIUS_M, points_a)
     b = _sensor_crop(frame_b, box, reach, points_b)
     if _is_identity(frame_a.T_world_sensor) and _is_identity(frame_b.T_world_sensor):  # world = sensor frame:
         origin = box.center_m.astype(np.float32)  # about the box in float32 (a float64 transform costs 5x)
