@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence as Seq
+from typing import Callable, Sequence as Seq
 
 import numpy as np
 
@@ -396,9 +396,12 @@ def _snap_tolerance_m(box: Box, stationary: bool) -> float:
 
 
 def plan_propagation(project: Project, track_token: str, start_frame: int, n_frames: int,
-                     params: PropagationParams = PropagationParams()) -> PropagationReport:
+                     params: PropagationParams = PropagationParams(),
+                     points_of: Callable[[int], np.ndarray] | None = None) -> PropagationReport:
     """Propagate the track's box at ``start_frame`` to the next ``n_frames`` frames
-    (nothing is changed; execute ``report.command`` to apply)."""
+    (nothing is changed; execute ``report.command`` to apply). ``points_of(i)``: frame i's
+    sensor-frame points (e.g. from the editor's frame cache; default ``load_points()``), asked
+    once per frame and run."""
     start = project.annotation_at(track_token, start_frame)
     if start is None:
         raise ValueError(f"track {track_token} has no box in frame {frame_number(start_frame)}")
@@ -417,7 +420,8 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         if motion.known and motion.speed_mps < params.stationary_speed_mps:
             motion = Motion(np.zeros(3), 0.0, False)
     max_speed = class_max_speed_mps(project.track(track_token).category)
-    start_points = frames[start_frame].load_points()  # read once: the keyframe's measures and the first scene shift
+    sweep = _Sweeps(frames, points_of)
+    start_points = sweep(start_frame)  # the keyframe's measures and the first scene shift
     near_start = _sensor_crop(frames[start_frame], start.box, 3.0, start_points)  # the keyframe's surroundings
     offset = start_bottom_offset_m(frames[start_frame], start.box, near_start)
     centroid = not _rigid(project, project.track(track_token).category)  # people: no faces to anchor on
@@ -442,10 +446,10 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         margin = search_margin_m(motion, stationary, t_f - t_box, max_speed, params)
         local = None  # the new frame's points near the box, when one crop serves the shift and the fits
         if followed:
-            local = _sensor_crop(frames[f], box, SCENE_RADIUS_M + params.max_scene_shift_m, None)
-            pred = _scene_shifted(frames[f_box], frames[f], box, params, local,
-                                  start_points if f_box == start_frame else None)
+            local = _sensor_crop(frames[f], box, SCENE_RADIUS_M + params.max_scene_shift_m, sweep(f))
+            pred = _scene_shifted(frames[f_box], frames[f], box, params, local, sweep(f_box))
             local = local if _covers(box, pred, margin + 4.0, SCENE_RADIUS_M + params.max_scene_shift_m) else None
+        local = sweep(f) if local is None else local
         fitted, n, explained = fit_step(frames[f], pred, params, points=local,
                                         max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
                                         yaw_gain=params.yaw_gain,
@@ -529,6 +533,21 @@ def search_margin_m(motion: Motion, stationary: bool, dt_s: float, max_speed_mps
     if motion.known:
         return params.search_margin_m + 0.2 * motion.speed_mps * abs(dt_s)
     return max(params.search_margin_m, min(8.0, max_speed_mps * abs(dt_s)))
+
+
+class _Sweeps:
+    """Sensor-frame points per frame for one run: each frame asked once, the last two kept."""
+
+    def __init__(self, frames: Seq[Frame], points_of: Callable[[int], np.ndarray] | None) -> None:
+        self._get = points_of if points_of is not None else (lambda i: frames[i].load_points())
+        self._kept: dict[int, np.ndarray] = {}
+
+    def __call__(self, frame_index: int) -> np.ndarray:
+        if frame_index not in self._kept:
+            if len(self._kept) >= 2:
+                del self._kept[min(self._kept)]
+            self._kept[frame_index] = self._get(frame_index)
+        return self._kept[frame_index]
 
 
 def _covers(box: Box, pred: Box, margin_m: float, crop_margin_m: float) -> bool:
