@@ -111,7 +111,7 @@ def test_propagating_a_moving_car_follows_it_frame_by_frame(window: MainWindow, 
     assert project.annotation_at(track, 3).box == project.annotation_at(track, 2).box
 
 
-def test_propagation_that_stops_flags_the_box_everywhere(window: MainWindow) -> None:
+def test_propagation_that_stops_flags_the_box_everywhere(qtbot, window: MainWindow) -> None:
     project = window.project
     # a box over an empty stretch of road: nothing to re-fit to in the next frame
     empty = Box([0.0, 40.0, 0.8], [4.4, 1.8, 1.55], 0.0)
@@ -120,20 +120,40 @@ def test_propagation_that_stops_flags_the_box_everywhere(window: MainWindow) -> 
     steps = len(project.undo)
     trigger(window, "propagate_5")
     message = window.statusBar().currentMessage()
-    assert "STOPPED at frame 2" in message and "too few points" in message and "flagged" in message
-    assert [a.frame_index for a in project.annotations_of_track(track)] == [0]
-    assert STOP_ATTRIBUTE in project.annotation_at(track, 0).attributes
+    assert "STOPPED at frame 2" in message and "too few points" in message and "predicted box there is flagged" in message
+    anns = project.annotations_of_track(track)
+    assert [a.frame_index for a in anns] == [0, 1]  # the prediction is kept where the run stopped (poses: in place)
+    assert np.allclose(anns[1].box.center_m, empty.center_m) and anns[1].source == Source.PROPAGATED
+    assert STOP_ATTRIBUTE in anns[1].attributes and STOP_ATTRIBUTE not in anns[0].attributes
     assert len(project.undo) == steps + 1
     QApplication.processEvents()  # the track list refreshes on a zero timer
     row = window.track_list.row_tokens.index(track)
     assert window.track_list.table.item(row, 0).text().endswith("⚑")
-    assert window.timeline.strip.flagged == {0} == flagged_frames(project, track)
+    assert window.timeline.strip.flagged == {1} == flagged_frames(project, track)
     # fixing the box by hand clears the flag (same undo step as the edit)
+    window.go_to_frame(1)
+    qtbot.waitUntil(lambda: window.frame_index == 1, timeout=20_000)
+    window.editor.select(anns[1].token)
     window.editor.nudge(NUDGES[0])
-    assert STOP_ATTRIBUTE not in project.annotation_at(track, 0).attributes
+    assert STOP_ATTRIBUTE not in project.annotation_at(track, 1).attributes
     assert window.timeline.strip.flagged == set()
     trigger(window, "undo")
-    assert STOP_ATTRIBUTE in project.annotation_at(track, 0).attributes
+    assert STOP_ATTRIBUTE in project.annotation_at(track, 1).attributes
+
+
+def test_ctrl_right_walk_stops_at_a_flagged_box(qtbot, window: MainWindow) -> None:
+    project = window.project
+    empty = Box([0.0, 40.0, 0.8], [4.4, 1.8, 1.55], 0.0)  # nothing to re-fit to: the run stops at once
+    track = new_track(window, {0: empty})
+    trigger(window, "propagate_next")  # Ctrl+Right
+    qtbot.waitUntil(lambda: window.frame_index == 1, timeout=20_000)
+    flagged = project.annotation_at(track, 1)
+    assert STOP_ATTRIBUTE in flagged.attributes and window.editor.selected == flagged.token
+    steps = len(project.undo)
+    trigger(window, "propagate_next")  # held on: the walk does not go past the flag unseen
+    assert window.frame_index == 1 and project.annotation_at(track, 2) is None and len(project.undo) == steps
+    assert "⚑ Frame 2" in window.statusBar().currentMessage()
+    assert STOP_ATTRIBUTE in project.annotation_at(track, 1).attributes
 
 
 def test_interpolation_fills_gaps_and_follows_keyframe_edits(window: MainWindow, truth) -> None:

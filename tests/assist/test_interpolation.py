@@ -85,3 +85,26 @@ def test_tracks_without_interpolated_boxes_keep_their_gaps(project):
     execute_with_reinterpolation(project, cmd.put_annotations(
         project, [(track, 5, Box([5, 0, 0.8], [4, 2, 1.5], 0.0))], Source.MANUAL))
     assert [a.frame_index for a in project.annotations_of_track(track)] == [0, 5]
+
+
+def test_user_keyframes_mend_every_box_between_them_whatever_its_source(project):
+    """Issue 11 item 2: between the user's keyframes (manual boxes), T re-interpolates the
+    propagated, auto and interpolated boxes alike, in one command; boxes outside are kept."""
+    drift = Box([9, 9, 0.8], [4, 2, 1.5], 1.0)  # where a drifting propagation left them
+    project.execute(cmd.create_track(project, "vehicle.car", 0, Box([0, 0, 0.8], [4, 2, 1.5], 0.0)))
+    track = next(iter(project.tracks))
+    for frame, source in ((1, Source.PROPAGATED), (2, Source.AUTO), (3, Source.INTERPOLATED), (5, Source.PROPAGATED)):
+        project.execute(cmd.put_annotations(project, [(track, frame, drift)], source))
+    project.execute(cmd.put_annotations(project, [(track, 4, Box([4, 0, 0.8], [4, 2, 1.5], 0.0))], Source.MANUAL))
+    before = {a.frame_index: a for a in project.annotations_of_track(track)}
+    steps = len(project.undo)
+    command = interpolate_track(project, track, user_keys=True)
+    assert sorted(c.after.frame_index for c in command.changes) == [1, 2, 3]  # the frames changed
+    project.execute(command)
+    assert len(project.undo) == steps + 1
+    for frame in (1, 2, 3):
+        ann = project.annotation_at(track, frame)
+        assert ann.source == Source.INTERPOLATED and ann.box.center_m[0] == pytest.approx(frame)
+    assert project.annotation_at(track, 5) == before[5]  # after the last keyframe: not the user's span
+    project.undo.undo()
+    assert all(project.annotation_at(track, f) == before[f] for f in before)

@@ -117,9 +117,10 @@ def test_propagation_stops_with_a_flag_when_the_object_leaves_the_sweep(loaded):
     report = propagate_track(project, token, 0, 15)
     assert report.stop_frame == gone_from
     assert "too few points" in report.stop_reason and report.flagged
-    assert [s.frame_index for s in report.accepted] == list(range(1, gone_from))
+    assert [s.frame_index for s in report.accepted] == list(range(1, gone_from + 1))
+    assert report.steps[-1].stopped and report.steps[-1].box == report.steps[-1].predicted
     anns = project.annotations_of_track(token)
-    assert anns[-1].frame_index == gone_from - 1
+    assert anns[-1].frame_index == gone_from  # the prediction, flagged for a look
     assert STOP_ATTRIBUTE in anns[-1].attributes
     assert all(STOP_ATTRIBUTE not in a.attributes for a in anns[:-1])
     assert len(project.undo) == steps + 1

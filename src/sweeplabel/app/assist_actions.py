@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+import numpy as np
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QProgressDialog, QSpinBox, QToolBar
 
@@ -16,12 +17,13 @@ from sweeplabel.assist.interpolation import interpolate_track, stale_interpolati
 from sweeplabel.assist.preannotate import (
     PreannotateParams, PreannotationCancelled, preannotate_sequence, preannotation_command,
 )
-from sweeplabel.assist.propagation import PropagationParams, PropagationReport, plan_propagation
+from sweeplabel.assist.propagation import STOP_ATTRIBUTE, PropagationParams, PropagationReport, plan_propagation
 from sweeplabel.assist.size import unify_track_size
 from sweeplabel.model import Command, ModelError, SchemaError, Sequence, Source
+from sweeplabel.viewer.frame_data import is_big_cloud
 
 from .actions import ASSIST_ACTIONS, EDIT_ACTIONS
-from .assist_ops import execute_edit, flagged_frames, propagation_message, without_flag
+from .assist_ops import execute_edit, flagged_frames, propagation_message, sensor_points, without_flag
 from .panels.object_view_panel import ObjectViewPanel
 
 if TYPE_CHECKING:
@@ -211,7 +213,8 @@ class AssistController(QObject):
         def steps() -> Iterator[Command]:
             start = self.project.annotation_at(track, frame)
             yield without_flag(start)  # propagating again from a flagged box: it was checked
-            report = plan_propagation(self.project, track, frame, n_frames, self.propagation_params)
+            report = plan_propagation(self.project, track, frame, n_frames, self.propagation_params,
+                                      points_of=self._sweep_points)
             reports.append(report)
             yield report.command
 
@@ -222,11 +225,26 @@ class AssistController(QObject):
         self.refresh_object_view(force=True)
         return report
 
+    def _sweep_points(self, frame_index: int) -> np.ndarray:
+        """A frame's sensor-frame points for propagation: from the editor's frame cache when it
+        holds the whole cloud (not a decimated big LAS/LAZ), else read from the file."""
+        frame = self.project.sequence[frame_index]
+        loader = getattr(self.window, "loader", None)
+        data = loader.cached(frame_index) if loader is not None else None
+        if data is None or is_big_cloud(frame):
+            return frame.load_points()
+        return sensor_points(data, frame, self.project.sequence.render_origin_m)
+
     def propagate_and_step(self) -> PropagationReport | None:
         """Ctrl+Right: propagate the selected box to the next frame and show that frame
         (its box selected), so holding the key walks the track."""
         where = self._selected()
         if where is None:
+            return None
+        flag = self.project.annotation(self.editor.selected).attributes.get(STOP_ATTRIBUTE)
+        if flag is not None:  # the walk stops at a flag (holding the key would clear it unseen)
+            self._say(f"⚑ Frame {where[1] + 1}: propagation stopped here ({flag}) — check the box: an edit clears "
+                      f"the flag, the toolbar's Propagate goes on from it as it is")
             return None
         report = self.propagate(1)
         frame = where[1] + 1

@@ -4,8 +4,11 @@ re-interpolating execute, the propagation stop flag and user-facing report texts
 from __future__ import annotations
 
 from sweeplabel.assist.interpolation import execute_with_reinterpolation, interpolate_track, stale_interpolations
+import numpy as np
+
 from sweeplabel.assist.propagation import STOP_ATTRIBUTE, PropagationReport
-from sweeplabel.model import Annotation, Change, Command, Project, Source, Track
+from sweeplabel.model import Annotation, Change, Command, Frame, Project, Source, Track
+from sweeplabel.viewer.frame_data import FrameData
 
 
 def tracks_to_reinterpolate(project: Project, command: Command) -> list[str]:
@@ -80,9 +83,11 @@ def propagation_message(report: PropagationReport, track_number: int) -> str:
     """What a propagation run did, in the status bar's words (1-based frame numbers)."""
     done = len(report.accepted)
     kept = sum(1 for s in report.accepted if s.status == "kept")
+    guessed = sum(1 for s in report.accepted if s.stopped)
     text = f"Track {track_number}: propagated to {done} frame{'s' if done != 1 else ''}"
     if done:
-        text += f" ({done - kept} re-fitted, {kept} kept in place)"
+        text += f" ({done - kept - guessed} re-fitted, {kept} kept in place" + \
+            (f", {guessed} predicted)" if guessed else ")")
     if report.stop_reason is None:
         return text
     if report.stop_reason == "end_of_sequence":
@@ -90,5 +95,18 @@ def propagation_message(report: PropagationReport, track_number: int) -> str:
     if report.stop_reason == "keyframe":
         return text + f"; stopped before the keyframe in frame {report.stop_frame + 1}"
     flagged = report.accepted[-1].frame_index if report.accepted else report.start_frame
-    return (f"⚑ {text}; STOPPED at frame {report.stop_frame + 1}: {report.stop_reason} — "
-            f"the box in frame {flagged + 1} is flagged, check it")
+    what = "the predicted box there is flagged" if flagged == report.stop_frame else \
+        f"the box in frame {flagged + 1} is flagged"
+    return f"⚑ {text}; STOPPED at frame {report.stop_frame + 1}: {report.stop_reason} — {what}, check it"
+
+
+def sensor_points(data: FrameData, frame: Frame, render_origin_m: np.ndarray) -> np.ndarray:
+    """The frame's sensor-frame points (N, 3) float32 from the editor's render-frame copy
+    (``data.xyz_m`` = world - render origin): propagation then reads no file for a frame the
+    editor holds (an Argoverse 2 Feather sweep takes 43-100 ms to read)."""
+    T = frame.T_world_sensor
+    rel = data.xyz_m.astype(np.float64) + (np.asarray(render_origin_m, dtype=np.float64) - T[:3, 3])
+    out = np.empty((len(rel), 3), dtype=np.float32)
+    for k in range(3):  # R^T (p_world - t), column by column (no BLAS threads)
+        out[:, k] = rel[:, 0] * T[0, k] + rel[:, 1] * T[1, k] + rel[:, 2] * T[2, k]
+    return out
