@@ -17,13 +17,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 PREPARING_TEXT = "preparing tools…"
+START_DELAY_MS = 500  # after the first image: its paint (and a --screenshot) need not share the GIL
 NOT_READY_MESSAGE = ("Preparing tools (loading the point kernels; the first run compiles them, "
                      "`sweeplabel warmup` does it ahead) — try again in a moment")
 
@@ -91,7 +92,7 @@ class ToolWarmup(QObject):
                 view.frame_rendered.disconnect(go)
             except (RuntimeError, TypeError):
                 pass
-            self.start()
+            QTimer.singleShot(START_DELAY_MS, self, self.start)  # let the first image be painted first
 
         view.frame_rendered.connect(go)
 
@@ -120,6 +121,8 @@ class ToolWarmup(QObject):
             if not kernel_cache_looks_warm():
                 compile_in_child()
             warmup()
+            import scipy.optimize  # noqa: F401 - what the first propagation and one-click import
+            import scipy.signal  # noqa: F401
         finally:
             ToolWarmup.seconds = time.perf_counter() - t0
             ToolWarmup._done.set()

@@ -11,7 +11,6 @@ search around it."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from ..kernels import GridGroundParams, segment_ground
 from ..model import Box
@@ -53,6 +52,8 @@ def scene_shift_m(points_a: np.ndarray, points_b: np.ndarray, box_a: Box, max_sh
     half_a, half_b = radius_m, radius_m + max_shift_m
     occ_a = _occupancy(a[:, :2].astype(np.float64), centre, half_a, cell_m)
     occ_b = _occupancy(b[:, :2].astype(np.float64), centre, half_b, cell_m)
+    from scipy.signal import fftconvolve  # 1 s to import: not at start-up (the tool warm-up loads it)
+
     corr = fftconvolve(occ_b, occ_a[::-1, ::-1], mode="valid")  # corr[k] = sum occ_b[k + i] occ_a[i]
     k = np.arange(corr.shape[0]) * cell_m - max_shift_m  # shift of each lag (cells of A start at -half_a)
     kk = np.hypot(k[:, None], k[None, :])

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scipy.spatial.transform import Rotation
 
 from ..model import Box, LabelSchema, Sequence, default_schema
 from .errors import FormatError
@@ -193,6 +192,8 @@ def _nuscenes_box(file: Path, rec: Any, at: str) -> tuple[Box, float, str, str]:
         raise FormatError(file, f"{at}.size: expected non-negative [w, l, h], got {rec['size']}")
     if not isinstance(name, str):
         raise FormatError(file, f"{at}.detection_name: expected a class name, got {name!r}")
+    from scipy.spatial.transform import Rotation  # not at start-up: every CLI command imports this module
+
     R = Rotation.from_quat(q, scalar_first=True).as_matrix()
     box = Box(t, (l, w, h), math.atan2(R[1, 0], R[0, 0]))
     if not _is_score(score):
