@@ -23,15 +23,16 @@ from pathlib import Path
 from typing import Mapping
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.feather as feather
-import pyarrow.ipc as ipc
-from scipy.spatial.transform import Rotation
 
 from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, default_schema, new_token
 from ..model.geometry import invert_transform, make_transform, yaw_of_rotation
 from .errors import FormatError
+from .lazy import LazyModule, Rotation
 from .registry import LoadedSequence, SequenceReader, register_reader
+
+pa = LazyModule("pyarrow")  # imported when a log is read, not when a path is sniffed
+feather = LazyModule("pyarrow.feather")
+ipc = LazyModule("pyarrow.ipc")
 
 LIDAR_DIR = Path("sensors") / "lidar"
 POSES = "city_SE3_egovehicle.feather"
@@ -46,8 +47,8 @@ SWEEP_COLUMNS = {"x": "float", "y": "float", "z": "float", "intensity": "int"}
 ANNOTATION_COLUMNS = {"timestamp_ns": "int", "track_uuid": "string", "category": "string",
                       "length_m": "float", "width_m": "float", "height_m": "float", **POSE_COLUMNS}
 
-_KINDS = {"float": (pa.types.is_floating, pa.types.is_integer), "int": (pa.types.is_integer,),
-          "string": (pa.types.is_string, pa.types.is_large_string), "bool": (pa.types.is_boolean,)}
+_KINDS = {"float": ("is_floating", "is_integer"), "int": ("is_integer",),
+          "string": ("is_string", "is_large_string"), "bool": ("is_boolean",)}  # pyarrow.types tests
 
 
 # -- tables ------------------------------------------------------------------------------
@@ -58,7 +59,7 @@ def check_schema(path: Path, schema: pa.Schema, columns: Mapping[str, str]) -> N
         if index < 0:
             raise FormatError(path, f"missing column {name!r} (expected columns {', '.join(columns)})")
         typ = schema.field(index).type
-        if not any(test(typ) for test in _KINDS[kind]):
+        if not any(getattr(pa.types, test)(typ) for test in _KINDS[kind]):
             raise FormatError(path, f"column {name!r}: expected {kind} values, got {typ}")
 
 

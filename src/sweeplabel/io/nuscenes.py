@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..model import Annotation, Box, Frame, LabelSchema, Sequence, Track, default_schema, new_token
 from ..model.geometry import transform_points
 from .cameras import with_cameras
 from .atomic import write_bytes_atomic, write_text_atomic
 from .errors import FormatError
+from .lazy import Rotation
 from .paths import inside, plain_name
 from .ply_bin import read_bin
 from .registry import LoadedSequence, SequenceReader, register_reader

@@ -17,10 +17,10 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from ..model import Box
 from ..model.geometry import yaw_of_rotation
+from .lazy import Rotation
 
 DATA_KINDS = ("boolean", "num", "text", "vec")
 _JSON_MARK = {"text": [{"name": "encoding", "val": "json"}]}
