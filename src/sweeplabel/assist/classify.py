@@ -96,6 +96,10 @@ class PreannotateParams:
     merge_radius_m: float = 0.9  # fragments this close form one object if it stays car-sized
     merge_max_lwh_m: tuple[float, float, float] = (5.6, 2.4, 2.2)
     max_footprint_m: float = 12.0  # clusters longer than this are walls, not objects
+    # ...re-clustered with this radius and height squash first: objects next to a hedge or wall
+    # (None: dropped whole)
+    giant_split_radius_m: float | None = None
+    giant_z_squash: float = 1.0
     # a cluster larger than this (length, width) is re-clustered with ``split_radius_m`` (two
     # touching objects); off by default: on the synthetic benchmark it found a few more cars
     # but cost precision and id switches (fragments in some frames only), e.g. (5.6, 2.3)
@@ -133,6 +137,10 @@ class PreannotateParams:
     # than twice this share of its width is a fragment, not kept (None: kept)
     vehicle_min_seen_share: float | None = 0.3
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
+    # a static track's box fitted as one-click fits it (``one_click.fit_with_prior``: L-shape
+    # heading, completed to the class's size on the face the sensor saw); False: the track's
+    # size from its extents, re-fitted (moving tracks always are)
+    prior_fit: bool = True
 
 
 

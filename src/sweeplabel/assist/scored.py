@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -191,6 +192,8 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
     boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
     if not moving:
         boxes = _one_static_box(boxes, dets)
+        if params.prior_fit:
+            boxes = static_prior_boxes(dets, frames, category, headings[0], boxes)
     scores = None if box_scores is None else {f: float(s) for f, s in zip(frames, box_scores)}
     auto = AutoTrack(category, fill_gaps(boxes, times_s), frames, moving,
                      attributes_from_evidence(category, moving, evidence))
@@ -215,3 +218,42 @@ def attributes_from_evidence(category: str, moving: bool, evidence: bool) -> dic
 def is_independent(sequence: Sequence) -> bool:
     """One frame, or frames with nothing to track over (KITTI object)."""
     return len(sequence) <= 1 or bool(sequence.meta.get("independent_frames")) or sequence.format == "kitti-object"
+
+
+# -- boxes fitted as one-click fits them ---------------------------------------------------------
+@lru_cache(maxsize=32)
+def _class_prior(category: str):
+    from ..model import default_schema
+    from .class_prior import prior_for
+
+    schema = default_schema()
+    return prior_for(schema, category) if category in schema.category_names else None
+
+
+def prior_box(det: Detection, category: str) -> Box | None:
+    """The detection's points fitted with the one-click fit (``one_click.fit_with_prior``: an
+    L-shape heading, the class's size where the points show less, anchored on the face the
+    sensor saw), in the world frame; None for a category without a schema prior."""
+    from .one_click import fit_with_prior
+
+    prior = _class_prior(category)
+    if prior is None:
+        return None
+    pay = det.payload
+    box = fit_with_prior(pay.points_m, pay.ground_z_m, prior, np.zeros(2))
+    return box.translated(pay.origin_m)
+
+
+def static_prior_boxes(dets: list[Detection], frames: list[int], category: str, yaw_rad: float,
+                       fallback: dict[int, Box]) -> dict[int, Box]:
+    """A static track's one box: the prior fit of its observation with the most points (its
+    heading taken modulo 180 degrees nearest the track's); ``fallback`` where none fits."""
+    from .one_click import aligned_to
+
+    best = int(np.argmax([d.num_points for d in dets]))
+    box = prior_box(dets[best], category)
+    if box is None:
+        return fallback
+    box = aligned_to(box, yaw_rad)
+    return {f: box for f in frames}
+
