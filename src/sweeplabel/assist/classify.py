@@ -96,10 +96,6 @@ class PreannotateParams:
     merge_radius_m: float = 0.9  # fragments this close form one object if it stays car-sized
     merge_max_lwh_m: tuple[float, float, float] = (5.6, 2.4, 2.2)
     max_footprint_m: float = 12.0  # clusters longer than this are walls, not objects
-    # ...re-clustered with this radius and height squash first: objects next to a hedge or wall
-    # (None: dropped whole)
-    giant_split_radius_m: float | None = None
-    giant_z_squash: float = 1.0
     # a cluster larger than this (length, width) is re-clustered with ``split_radius_m`` (two
     # touching objects); off by default: on the synthetic benchmark it found a few more cars
     # but cost precision and id switches (fragments in some frames only), e.g. (5.6, 2.3)

@@ -143,7 +143,6 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
             fit = _fit(pts[idx], grid)
             if np.all(fit[3:6] <= np.asarray(params.merge_max_lwh_m)):
                 parts = [idx]  # fragments of one object (bumper, body, roof between sparse beams)
-        parts = [sub for part in parts for sub in _split_giant(part, pts, params)]
         for part in [sub for part in parts for sub in _split_oversized(part, pts, squashed, grid, params)]:
             det = _detection(pts[part], grid, origin, params, None if intensity is None else intensity[part])
             if det is not None:
@@ -168,22 +167,6 @@ def _split_oversized(idx: np.ndarray, pts: np.ndarray, squashed: np.ndarray, gri
     labels = cluster_euclidean(np.ascontiguousarray(squashed[idx]), params.split_radius_m, params.min_cluster_points)
     parts = [idx[sub] for sub in _groups(labels)]
     return parts if len(parts) >= 2 else [idx]
-
-
-def _split_giant(idx: np.ndarray, pts: np.ndarray, params: PreannotateParams) -> list[np.ndarray]:
-    """A cluster longer than ``max_footprint_m`` (a hedge, a wall, a row of trees with the cars
-    and people next to them) is re-clustered with ``giant_split_radius_m`` and the height
-    squashed by ``giant_z_squash`` only: what stands apart from the structure by a narrow gap,
-    or under a crown, comes loose. The structure itself stays too long and is dropped later."""
-    if params.giant_split_radius_m is None or len(idx) < 2 * params.min_cluster_points:
-        return [idx]
-    extent = pts[idx, :2].max(axis=0) - pts[idx, :2].min(axis=0)
-    if np.hypot(*extent) <= params.max_footprint_m:
-        return [idx]
-    sub = np.ascontiguousarray(pts[idx], dtype=pts.dtype)
-    sub[:, 2] *= params.giant_z_squash
-    labels = cluster_euclidean(sub, params.giant_split_radius_m, params.min_cluster_points)
-    return [idx[part] for part in _groups(labels)]
 
 
 def _pole_like(cluster: np.ndarray, height_m: np.ndarray) -> bool:
