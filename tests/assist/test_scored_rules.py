@@ -17,3 +17,36 @@ def test_a_small_blob_is_no_car_but_a_far_car_seen_end_on_or_side_on_is():
     assert not is_fragment(np.array([0.7, 1.6, 1.2]), car, SHARE)  # heading across the seen face
     assert not is_fragment(np.array([3.0, 0.4, 1.2]), car, SHARE)  # side-on: a line along the car
     assert not is_fragment(np.array([0.9, 0.5, 1.4]), car, None)  # the rule switched off
+
+
+def test_a_rider_less_bicycle_is_named_so_and_its_box_centred_on_its_frame():
+    from sweeplabel.assist.scored import attributes_from_evidence, category_for, prior_box
+    from sweeplabel.assist.scored import ScoredPayload
+    from sweeplabel.assist.tracker import Detection
+    from sweeplabel.model import Box
+
+    assert category_for("cyclist", np.array([1.6, 0.3, 1.05])) == "vehicle.bicycle"  # handlebars at 1 m
+    assert category_for("cyclist", np.array([1.7, 0.5, 1.7])) == "vehicle.cyclist"  # a rider on it
+    assert attributes_from_evidence("vehicle.bicycle", False, False) == {"rider": "cycle.without_rider"}
+    # a parked bicycle 15 m ahead, side-on: the sensor sees its frame and wheels, a 0.1 m thin plane
+    rng = np.random.default_rng(0)
+    pts = np.column_stack([rng.uniform(14.2, 15.8, 300), rng.uniform(2.95, 3.05, 300),
+                           rng.uniform(-1.5, -0.7, 300)])
+    truth = Box([15.0, 3.0, -1.15], [1.7, 0.6, 1.1], 0.0)
+    det = Detection(Box([15.0, 3.0, -1.1], [1.6, 0.1, 0.8], 0.0), None, len(pts),
+                    ScoredPayload(pts, np.zeros(3), -1.7))
+    box = prior_box(det, "vehicle.bicycle")
+    from sweeplabel.assist.iou import iou_matrix
+
+    assert box.size_lwh_m[1] > 0.4  # completed to a bicycle's width...
+    assert abs(box.center_m[1] - 3.0) < 0.05  # ...about its frame, not beside it
+    assert iou_matrix(box.to_array()[None], truth.to_array()[None], "bev")[0, 0] > 0.6
+
+
+def test_a_vehicle_track_showing_no_side_as_wide_as_a_car_end_is_a_fragment():
+    car, van = _rule("vehicle.car"), _rule("vehicle.van")
+    width_share = PreannotateParams().vehicle_min_seen_width_share
+    blob = np.array([1.45, 1.25, 2.4])  # a 1.45 x 1.25 m blob, as high as a van
+    assert is_fragment(blob, van, SHARE, width_share)
+    assert not is_fragment(blob, van, SHARE, None)  # (the length rule alone keeps it)
+    assert not is_fragment(np.array([1.6, 0.4, 1.4]), car, SHARE, width_share)  # a car's rear, seen whole

@@ -132,6 +132,9 @@ class PreannotateParams:
     # a vehicle track seen shorter than this share of its class's typical length and narrower
     # than twice this share of its width is a fragment, not kept (None: kept)
     vehicle_min_seen_share: float | None = 0.3
+    # ...or whose longer seen side is shorter than this share of its class's typical width: not even
+    # its end face is seen whole (0.8 x 1.8 m = 1.44 m, about the narrowest car; None: off)
+    vehicle_min_seen_width_share: float | None = 0.8
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
     # a static track's box fitted as one-click fits it (``one_click.fit_with_prior``: L-shape
     # heading, completed to the class's size on the face the sensor saw); False: the track's
