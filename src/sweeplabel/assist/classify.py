@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .one_click import MISLABELLED_GROUND_M
 from .scorer import DEFAULT_MIN_SCORE
 from .tracker import Detection, TrackerParams
 
@@ -90,6 +91,10 @@ class PreannotateParams:
     # a ground cell higher than the lowest within two cells by more than this is an object taken
     # for ground (a car's flank on sparse beams): it takes its neighbours' height (None: kept)
     ground_max_step_m: float | None = 0.5
+    # a point Patchwork++ calls ground but this far above the local ground grid is taken as an
+    # object's (the lower body of far sparse cars falls into Patchwork++'s loose far zones): the
+    # one-click fit's bound for mislabelled ground (None: never)
+    ground_readmit_m: float | None = MISLABELLED_GROUND_M
     cluster_radius_m: float = 0.5
     z_squash: float = 0.3
     min_cluster_points: int = 8

@@ -130,7 +130,10 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
     grid = GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m, params.ground_max_step_m)
     height = pts[:, 2] - grid.height_at(pts[:, :2])
     rng = np.hypot(pts[:, 0], pts[:, 1])
-    keep = (~ground & (height > params.min_height_m) & (height < params.max_height_m)
+    not_ground = ~ground
+    if params.ground_readmit_m is not None:  # Patchwork++'s 'ground' well above the local ground: an object
+        not_ground |= height > params.ground_readmit_m
+    keep = (not_ground & (height > params.min_height_m) & (height < params.max_height_m)
             & (rng < params.max_range_m) & np.isfinite(height))
     squashed = pts.copy()
     squashed[:, 2] *= params.z_squash
