@@ -141,9 +141,10 @@ class PreannotateParams:
     # its end face is seen whole (0.8 x 1.8 m = 1.44 m, about the narrowest car; None: off)
     vehicle_min_seen_width_share: float | None = 0.8
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
-    # a static track's box fitted as one-click fits it (``one_click.fit_with_prior``: L-shape
-    # heading, completed to the class's size on the face the sensor saw); False: the track's
-    # size from its extents, re-fitted (moving tracks always are)
+    # a static vehicle track's box fitted as one-click fits it (``one_click.fit_with_prior``:
+    # L-shape heading, completed to the class's size on the face the sensor saw); False: the
+    # track's size from its extents, re-fitted (moving tracks and people always are: a person or
+    # a rider has no rectangle to hug)
     prior_fit: bool = True
     # a sequence without poses whose scene moves by more than the tracker's gate between sweeps
     # is tracked in a frame that follows the ego's motion, estimated from the static scene's

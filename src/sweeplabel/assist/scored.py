@@ -207,7 +207,7 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
     boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
     if not moving:
         boxes = _one_static_box(boxes, dets)
-        if params.prior_fit:
+        if params.prior_fit and group == "vehicle":
             boxes = static_prior_boxes(dets, frames, category, headings[0], boxes)
     scores = None if box_scores is None else {f: float(s) for f, s in zip(frames, box_scores)}
     auto = AutoTrack(category, fill_gaps(boxes, times_s), frames, moving,
@@ -258,29 +258,13 @@ def prior_box(det: Detection, category: str) -> Box | None:
         return None
     pay = det.payload
     box = fit_with_prior(pay.points_m, pay.ground_z_m, prior, np.zeros(2))
-    if category in TWO_WHEELERS:
-        box = centred_across(box, pay.points_m)
     return box.translated(pay.origin_m)
-
-
-# the frame and the wheels of a two-wheeler lie in its middle plane: the sensor sees that plane,
-# not a side face, so a width completed to the class's is centred on the points
-TWO_WHEELERS = ("vehicle.bicycle", "vehicle.cyclist", "vehicle.motorcycle")
-
-
-def centred_across(box: Box, points_m: np.ndarray) -> Box:
-    """The box moved across its heading so that its middle lies midway between the points'
-    extremes across it (length, height and heading kept)."""
-    across = np.array([-math.sin(box.yaw_rad), math.cos(box.yaw_rad)])
-    v = (np.asarray(points_m[:, :2], dtype=np.float64) - box.center_m[:2]) @ across
-    shift = 0.5 * (float(v.min()) + float(v.max()))
-    return box.with_center(box.center_m + np.array([across[0] * shift, across[1] * shift, 0.0]))
 
 
 def static_prior_boxes(dets: list[Detection], frames: list[int], category: str, yaw_rad: float,
                        fallback: dict[int, Box]) -> dict[int, Box]:
-    """A static track's one box: the prior fit of its observation with the most points (its
-    length along its longer side, the heading of the two along it nearest the track's);
+    """A static vehicle track's one box: the prior fit of its observation with the most points
+    (its length along its longer side, the heading of the two along it nearest the track's);
     ``fallback`` where none fits."""
     from ..model import angle_diff
 
