@@ -91,6 +91,9 @@ class PreannotateParams:
     # a ground cell higher than the lowest within two cells by more than this is an object taken
     # for ground (a car's flank on sparse beams): it takes its neighbours' height (None: kept)
     ground_max_step_m: float | None = 0.5
+    # ...or more than the step plus a 15 % grade (a steep street) above the lowest cell within
+    # 10 m: a patch of 'ground' on a wall top or a roof (None: not checked)
+    ground_max_grade: float | None = 0.15
     # a point Patchwork++ calls ground but this far above the local ground grid is taken as an
     # object's (the lower body of far sparse cars falls into Patchwork++'s loose far zones): the
     # one-click fit's bound for mislabelled ground (None: never)
