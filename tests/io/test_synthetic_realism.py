@@ -39,3 +39,12 @@ def test_far_returns_thin_out_and_clutter_has_no_ground_truth(tmp_path):
     loaded = read_sequence(folder)
     assert {t.category for t in loaded.tracks} >= {"vehicle.car", "vehicle.van"}
     assert {t.category for t in loaded.tracks} <= {a.category for a in scene.actors}  # clutter is no track
+
+
+def test_parked_bicycles_stand_on_the_sidewalk_without_riders():
+    config = replace(realistic_scene(), parked_bicycles=3)
+    scene = build_scene(config, 2.0, seed=4)
+    bikes = [a for a in scene.actors if a.category == "vehicle.bicycle"]
+    assert bikes and all(a.speed_mps == 0.0 and a.attributes == {"rider": "cycle.without_rider"} for a in bikes)
+    assert all(abs(a.y0_m) > config.road_half_width_m and a.size_lwh_m[2] < 1.3 for a in bikes)  # low: no rider
+    assert not [a for a in build_scene(realistic_scene(), 2.0, seed=4).actors if a.category == "vehicle.bicycle"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .one_click import MISLABELLED_GROUND_M
 from .scorer import DEFAULT_MIN_SCORE
 from .tracker import Detection, TrackerParams
 
@@ -90,6 +91,13 @@ class PreannotateParams:
     # a ground cell higher than the lowest within two cells by more than this is an object taken
     # for ground (a car's flank on sparse beams): it takes its neighbours' height (None: kept)
     ground_max_step_m: float | None = 0.5
+    # ...or more than the step plus a 15 % grade (a steep street) above the lowest cell within
+    # 10 m: a patch of 'ground' on a wall top or a roof (None: not checked)
+    ground_max_grade: float | None = 0.15
+    # a point Patchwork++ calls ground but this far above the local ground grid is taken as an
+    # object's (the lower body of far sparse cars falls into Patchwork++'s loose far zones): the
+    # one-click fit's bound for mislabelled ground (None: never)
+    ground_readmit_m: float | None = MISLABELLED_GROUND_M
     cluster_radius_m: float = 0.5
     z_squash: float = 0.3
     min_cluster_points: int = 8
@@ -132,7 +140,20 @@ class PreannotateParams:
     # a vehicle track seen shorter than this share of its class's typical length and narrower
     # than twice this share of its width is a fragment, not kept (None: kept)
     vehicle_min_seen_share: float | None = 0.3
+    # ...or whose longer seen side is shorter than this share of its class's typical width: not even
+    # its end face is seen whole (0.8 x 1.8 m = 1.44 m, about the narrowest car; None: off)
+    vehicle_min_seen_width_share: float | None = 0.8
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
+    # a static vehicle track's box fitted as one-click fits it (``one_click.fit_with_prior``:
+    # L-shape heading, completed to the class's size on the face the sensor saw); False: the
+    # track's size from its extents, re-fitted (moving tracks and people always are: a person or
+    # a rider has no rectangle to hug)
+    prior_fit: bool = True
+    # a sequence without poses whose scene moves by more than the tracker's gate between sweeps
+    # is tracked in a frame that follows the ego's motion, estimated from the static scene's
+    # shift (``ego_motion``). Off: on SUSTechPOINTS it finds more cars (recall 0.42 -> 0.58) but
+    # gives walking people static boxes (more corrections); see benchmarks/README.md
+    ego_motion_without_poses: bool = False
 
 
 

@@ -65,7 +65,8 @@ class GroundGrid:
     """Local ground height on a BEV grid (mean z of the ground points per cell; empty
     cells take their neighbours' mean, then the overall median)."""
 
-    def __init__(self, xyz: np.ndarray, cell_m: float, max_step_m: float | None = None) -> None:
+    def __init__(self, xyz: np.ndarray, cell_m: float, max_step_m: float | None = None,
+                 max_grade: float | None = None, grade_reach_m: float = 10.0) -> None:
         self.cell_m = cell_m
         self._xyz = xyz
         from scipy.spatial import cKDTree  # deferred: not needed for the first frame
@@ -84,6 +85,10 @@ class GroundGrid:
         z = np.where(count > 0, total / np.maximum(count, 1), np.nan).reshape(shape)
         if max_step_m is not None:
             z = np.where(z > _neighbour_min(z, 2) + max_step_m, np.nan, z)
+            if max_grade is not None:  # no road climbs faster than ``max_grade`` from a lower cell
+                reach = max(3, int(round(grade_reach_m / cell_m)))
+                rise = max_step_m + max_grade * math.sqrt(2.0) * reach * cell_m
+                z = np.where(z > _neighbour_min(z, reach) + rise, np.nan, z)
         for _ in range(3):  # fill holes (under cars) from the neighbours
             if not np.isnan(z).any():
                 break
@@ -127,10 +132,10 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
     ground = segmenter.segment(np.ascontiguousarray(sensor_pts, dtype=np.float32))
     origin = frame.T_world_sensor[:3, 3].copy()
     pts = points_about(frame, origin, sensor_pts)
-    grid = GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m, params.ground_max_step_m)
+    grid = local_ground(pts, ground, params)
     height = pts[:, 2] - grid.height_at(pts[:, :2])
     rng = np.hypot(pts[:, 0], pts[:, 1])
-    keep = (~ground & (height > params.min_height_m) & (height < params.max_height_m)
+    keep = (not_ground(ground, height, params) & (height > params.min_height_m) & (height < params.max_height_m)
             & (rng < params.max_range_m) & np.isfinite(height))
     squashed = pts.copy()
     squashed[:, 2] *= params.z_squash
@@ -148,6 +153,20 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
             if det is not None:
                 out.append(det)
     return out
+
+
+def local_ground(pts: np.ndarray, ground: np.ndarray, params: PreannotateParams) -> GroundGrid:
+    """The ground grid of a frame's points (about the sensor) from the segmenter's ground."""
+    return GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m, params.ground_max_step_m,
+                      params.ground_max_grade)
+
+
+def not_ground(ground: np.ndarray, height_m: np.ndarray, params: PreannotateParams) -> np.ndarray:
+    """Points that may belong to an object: not ground, or called ground by the segmenter but
+    more than ``ground_readmit_m`` above the local ground grid (``height_m``)."""
+    if params.ground_readmit_m is None:
+        return ~ground
+    return ~ground | (height_m > params.ground_readmit_m)
 
 
 def _split_oversized(idx: np.ndarray, pts: np.ndarray, squashed: np.ndarray, grid: GroundGrid,

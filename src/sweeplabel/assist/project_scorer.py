@@ -80,7 +80,7 @@ def box_frame_features(project: Project, frame_index: int, annotations: list[Ann
                        params: PreannotateParams = PreannotateParams()) -> list[np.ndarray]:
     """Frame features of each box from the frame's points inside it (grown 0.1 m) above
     the local ground (as a cluster of the pre-annotation would hold them)."""
-    from .preannotate import GroundGrid
+    from .preannotate import local_ground, not_ground
     from .scored import sensor_intensity
 
     frame = project.sequence[frame_index]
@@ -89,14 +89,15 @@ def box_frame_features(project: Project, frame_index: int, annotations: list[Ann
                                                                                         dtype=np.float32))
     origin = frame.T_world_sensor[:3, 3].copy()
     pts = points_about(frame, origin, sensor_pts)
-    grid = GroundGrid(pts[ground].astype(np.float64), params.ground_cell_m, params.ground_max_step_m)
+    grid = local_ground(pts, ground, params)
+    objects = not_ground(ground, pts[:, 2] - grid.height_at(pts[:, :2]), params)
     intensity = sensor_intensity(sensor_pts)
     boxes = np.array([a.box.translated(-origin).with_size(a.box.size_lwh_m + 0.2).to_array() for a in annotations])
     offsets, idx = points_in_boxes_csr(pts, boxes.reshape(-1, 7))
     out = []
     for k, a in enumerate(annotations):
         sel = idx[offsets[k]:offsets[k + 1]]
-        sel = sel[~ground[sel]]
+        sel = sel[objects[sel]]
         ground_z = grid.local_height(a.box.center_m[:2] - origin[:2]) if len(sel) else 0.0
         sel = sel[pts[sel, 2] - ground_z > params.min_height_m]
         box7 = a.box.translated(-origin).to_array()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -39,9 +40,12 @@ VEHICLE_SIZES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[f
 # people: a box a labeller draws holds the stride and the arms; the points of one sweep
 # show less (KITTI's mean pedestrian is 0.84 x 0.66 x 1.76 m, nuScenes' 0.73 x 0.67 x 1.77)
 _PERSON = ((0.7, 1.1), (0.6, 0.9), (1.2, 2.0)), (0.8, 0.66, 1.75)
+# a bicycle without a rider: handlebars at 1.0-1.2 m; one with a rider (a cyclist) stands higher
+_BICYCLE = ((1.4, 2.0), (0.4, 0.8), (0.9, 1.35)), (1.7, 0.6, 1.1)
+RIDER_MIN_HEIGHT_M = 1.4  # a cyclist-group track seen lower than this has no rider: a bicycle
 _SIZE_RULES = {
     "vehicle.car": _CAR_SIZE, "vehicle.van": _VAN_SIZE, "vehicle.truck": _TRUCK_SIZE, "vehicle.bus.rigid": _BUS,
-    "human.pedestrian.adult": _PERSON, "vehicle.cyclist": _CYC,
+    "human.pedestrian.adult": _PERSON, "vehicle.cyclist": _CYC, "vehicle.bicycle": _BICYCLE,
 }
 _GROUP_CATEGORY = {"pedestrian": "human.pedestrian.adult", "cyclist": "vehicle.cyclist"}
 
@@ -128,7 +132,13 @@ def vehicle_class(seen_lwh_m: np.ndarray) -> str:
 
 
 def category_for(group: str, seen_lwh_m: np.ndarray) -> str:
-    return vehicle_class(seen_lwh_m) if group == "vehicle" else _GROUP_CATEGORY[group]
+    """The category of a group from the seen extents (vehicle classes by size; a cyclist
+    lower than ``RIDER_MIN_HEIGHT_M`` is a bicycle without a rider)."""
+    if group == "vehicle":
+        return vehicle_class(seen_lwh_m)
+    if group == "cyclist" and float(seen_lwh_m[2]) < RIDER_MIN_HEIGHT_M:
+        return "vehicle.bicycle"
+    return _GROUP_CATEGORY[group]
 
 
 def _rule(category: str) -> ClassRule:
@@ -147,12 +157,17 @@ def sized(rule: ClassRule, seen_lwh_m: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-def is_fragment(seen_lwh_m: np.ndarray, rule: ClassRule, min_share: float | None) -> bool:
+def is_fragment(seen_lwh_m: np.ndarray, rule: ClassRule, min_share: float | None,
+                min_width_share: float | None = None) -> bool:
     """Seen shorter than ``min_share`` of the class's typical length and than
-    ``2 * min_share`` of its typical width (a far car seen end-on keeps its width)."""
+    ``2 * min_share`` of its typical width (a far car seen end-on keeps its width), or, with
+    ``min_width_share``, no side seen as long as that share of the typical width (not even
+    the end face is whole)."""
+    typical = rule.typical_lwh_m
+    if min_width_share is not None and float(max(seen_lwh_m[:2])) < min_width_share * typical[1]:
+        return True
     if min_share is None:
         return False
-    typical = rule.typical_lwh_m
     return bool(seen_lwh_m[0] < min_share * typical[0] and seen_lwh_m[1] < 2 * min_share * typical[1])
 
 
@@ -186,11 +201,14 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
         if group == "vehicle" and seen[0] < typical_w + 0.5 and seen[1] < 0.5 * typical_w:
             headings, seen = headings + math.pi / 2, seen[[1, 0, 2]]  # a face seen end-on: heading across it
     size = sized(rule, seen)
-    if group == "vehicle" and is_fragment(seen, rule, params.vehicle_min_seen_share):
+    if group == "vehicle" and is_fragment(seen, rule, params.vehicle_min_seen_share,
+                                          params.vehicle_min_seen_width_share):
         score = 0.0  # a blob far smaller than any vehicle both ways: nobody draws a car around it
     boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
     if not moving:
         boxes = _one_static_box(boxes, dets)
+        if params.prior_fit and group == "vehicle":
+            boxes = static_prior_boxes(dets, frames, category, headings[0], boxes)
     scores = None if box_scores is None else {f: float(s) for f, s in zip(frames, box_scores)}
     auto = AutoTrack(category, fill_gaps(boxes, times_s), frames, moving,
                      attributes_from_evidence(category, moving, evidence))
@@ -203,6 +221,8 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
 def attributes_from_evidence(category: str, moving: bool, evidence: bool) -> dict[str, str]:
     """``moving`` with measured motion; ``parked``/``standing`` when seen still over
     several frames; nothing from too few frames."""
+    if category == "vehicle.bicycle":  # the evidence is its height: no rider
+        return {"rider": "cycle.without_rider"}
     if not evidence:
         return {}
     if category.startswith("vehicle.") and category != "vehicle.cyclist":
@@ -215,3 +235,44 @@ def attributes_from_evidence(category: str, moving: bool, evidence: bool) -> dic
 def is_independent(sequence: Sequence) -> bool:
     """One frame, or frames with nothing to track over (KITTI object)."""
     return len(sequence) <= 1 or bool(sequence.meta.get("independent_frames")) or sequence.format == "kitti-object"
+
+
+# -- boxes fitted as one-click fits them ---------------------------------------------------------
+@lru_cache(maxsize=32)
+def _class_prior(category: str):
+    from ..model import default_schema
+    from .class_prior import prior_for
+
+    schema = default_schema()
+    return prior_for(schema, category) if category in schema.category_names else None
+
+
+def prior_box(det: Detection, category: str) -> Box | None:
+    """The detection's points fitted with the one-click fit (``one_click.fit_with_prior``: an
+    L-shape heading, the class's size where the points show less, anchored on the face the
+    sensor saw), in the world frame; None for a category without a schema prior."""
+    from .one_click import fit_with_prior
+
+    prior = _class_prior(category)
+    if prior is None:
+        return None
+    pay = det.payload
+    box = fit_with_prior(pay.points_m, pay.ground_z_m, prior, np.zeros(2))
+    return box.translated(pay.origin_m)
+
+
+def static_prior_boxes(dets: list[Detection], frames: list[int], category: str, yaw_rad: float,
+                       fallback: dict[int, Box]) -> dict[int, Box]:
+    """A static vehicle track's one box: the prior fit of its observation with the most points
+    (its length along its longer side, the heading of the two along it nearest the track's);
+    ``fallback`` where none fits."""
+    from ..model import angle_diff
+
+    best = int(np.argmax([d.num_points for d in dets]))
+    box = prior_box(dets[best], category)
+    if box is None:
+        return fallback
+    if abs(angle_diff(box.yaw_rad, yaw_rad)) > math.pi / 2:
+        box = box.with_yaw(box.yaw_rad + math.pi)
+    return {f: box for f in frames}
+

@@ -10,6 +10,7 @@ from typing import Callable
 from ..kernels import GroundSegmenter
 from ..model import Sequence
 from .classify import PreannotateParams
+from .ego_motion import back_to_frames, ego_offsets_m, has_poses, shifted_sequence
 from .scored import finalize_scored, is_independent, score_detections, score_track
 from .scorer import GROUPS, Scorer, load_scorer, object_score
 from .track_cleanup import AutoTrack, drop_nested_tracks, split_inconsistent_tracks, stitch_tracks
@@ -68,11 +69,26 @@ def preannotate_scored(sequence: Sequence, params: PreannotateParams = Preannota
     scorer = scorer or load_scorer(params.scorer_path)
     indices = list(range(len(sequence))) if frames is None else list(frames)
     total = len(indices) + 1
-    run = detect_sequence(sequence, params, scorer, progress, cancel, indices, total)
+    offsets = _ego_offsets(sequence, indices, params)
+    run = detect_sequence(sequence if offsets is None else shifted_sequence(sequence, offsets), params, scorer,
+                          progress, cancel, indices, total)
     result = single_frame_tracks(run, params) if run.independent else sequence_tracks(run, scorer, params)
+    if offsets is not None:
+        result = back_to_frames(result, offsets)
     if progress is not None:
         progress(total, total)
     return result
+
+
+def _ego_offsets(sequence: Sequence, indices: list[int], params: PreannotateParams) -> dict | None:
+    """A sequence without poses whose static scene moves between frames by more than the
+    tracker's gate: each frame's ego position from that shift (``ego_motion``), so that the
+    tracker sees parked objects stand still; None otherwise."""
+    if not params.ego_motion_without_poses or len(indices) < 2 or is_independent(sequence):
+        return None
+    if has_poses(sequence, indices):
+        return None
+    return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m)
 
 
 def sequence_tracks(run: DetectionRun, scorer: Scorer, params: PreannotateParams) -> list[AutoTrack]:

@@ -6,6 +6,9 @@ street holds besides cars and people and what a real sensor makes of it.
   bins, sign posts with a plate, bollards. None has ground truth: they are what a
   pre-annotation must learn to reject (a bin or a post is person-sized).
 - Vans and trucks among the cars, and people standing still.
+- On request (``SceneConfig.parked_bicycles``, not in ``realistic_scene``: the shipped scorer is
+  not trained with them, see benchmarks/README.md) bicycles parked on the sidewalk without a
+  rider, alone or a few side by side at a rack (``vehicle.bicycle``, with ground truth).
 - The sensor: far returns thin out (``far_dropout``), leaves scatter the range
   (``vegetation_noise_m``) and each object has its own reflectivity (``reflectivity_jitter``),
   so intensity alone does not name a class.
@@ -70,6 +73,7 @@ def add_clutter(scene: "Scene", extent: tuple[float, float], rng: np.random.Gene
             elif a.category == "vehicle.cyclist":
                 size = (rng.uniform(1.6, 1.9), rng.uniform(0.55, 0.8), rng.uniform(1.6, 1.85))
                 actors[k] = replace(a, size_lwh_m=size, parts=cyclist_parts(size, rng))
+    _parked_bicycles(scene, rng, actors, extent)
 
 
 def _tree(rng, x, y, z0, boxes, surfaces, poles) -> None:
@@ -166,6 +170,45 @@ def cyclist_parts(size_lwh_m: tuple[float, float, float], rng: np.random.Generat
             Part((-0.1, 0.0, zb + 0.75), (0.35, 0.3, 0.45)),  # rider's legs
             Part((0.0, 0.0, zb + 1.2), (0.45, rng.uniform(0.35, 0.45), 0.45)),  # torso, leaning forward
             Part((0.15, 0.0, h / 2 - 0.12), (0.2, 0.18, 0.24)))  # head
+
+
+def bicycle_parts(size_lwh_m: tuple[float, float, float], rng: np.random.Generator) -> tuple[Part, ...]:
+    """A bicycle without a rider: two thin wheels, top and down tubes, a saddle and
+    handlebars as wide as the box, the handlebars highest (x forward)."""
+    l, w, h = size_lwh_m
+    wheel = rng.uniform(0.6, 0.7)
+    zb = -h / 2
+    return (Part((l / 2 - wheel / 2, 0.0, zb + wheel / 2), (wheel, 0.04, wheel)),
+            Part((-l / 2 + wheel / 2, 0.0, zb + wheel / 2), (wheel, 0.04, wheel)),
+            Part((0.0, 0.0, zb + 0.75), (l - wheel, 0.05, 0.06)),  # top tube
+            Part((0.05, 0.0, zb + 0.5), (0.45, 0.05, 0.35)),  # down tube and crank
+            Part((-0.25, 0.0, zb + rng.uniform(0.85, 0.95)), (0.25, 0.14, 0.06)),  # saddle
+            Part((l / 2 - wheel / 2 - 0.05, 0.0, h / 2 - 0.03), (0.05, w, 0.06)))  # handlebars
+
+
+def _parked_bicycles(scene: "Scene", rng: np.random.Generator, actors: list[Actor],
+                     extent: tuple[float, float]) -> None:
+    """``parked_bicycles`` groups per sidewalk near the ego's drive: 1-4 bicycles side by side
+    (0.6-0.9 m apart) across the sidewalk (a rack), or one along the kerb."""
+    c = scene.config
+    standing = np.array([[a.x0_m, a.y0_m] for a in actors
+                         if a.speed_mps == 0.0 and a.category.startswith("human.")]).reshape(-1, 2)
+    for side in (1.0, -1.0):
+        for x in rng.uniform(max(extent[0], c.ego_start_x_m - 40.0), min(extent[1], c.ego_start_x_m + 120.0),
+                             size=c.parked_bicycles):
+            count = int(rng.integers(1, 5))
+            y_try = side * (c.road_half_width_m + 0.5 * c.sidewalk_width_m)
+            if len(standing) and np.hypot(standing[:, 0] - (x + 1.0), standing[:, 1] - y_try).min() < 3.0:
+                continue  # not on a standing person
+            across = count > 1 or rng.random() < 0.5
+            y = side * (c.road_half_width_m + rng.uniform(0.6, c.sidewalk_width_m - 1.0))
+            gap = rng.uniform(0.6, 0.9)
+            for k in range(count):
+                size = (rng.uniform(1.6, 1.8), rng.uniform(0.5, 0.65), rng.uniform(1.0, 1.2))
+                yaw = (math.pi / 2 if across else 0.0) + rng.normal(0.0, 0.08) + (math.pi if rng.random() < 0.5 else 0)
+                actors.append(Actor(len(actors) + 1, "vehicle.bicycle", Surface.CYCLIST, size, bicycle_parts(size, rng),
+                                    float(x + k * gap), float(y), float(yaw), 0.0, 0.0,
+                                    {"rider": "cycle.without_rider"}))
 
 
 def _vehicle_parts(length: float, width: float, height: float, kind: str) -> tuple[Part, ...]:

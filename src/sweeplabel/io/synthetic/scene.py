@@ -74,6 +74,7 @@ class SceneConfig:
     truck_share: float = 0.0  # ...and trucks
     standing_pedestrians: int = 0  # static people on each sidewalk (waiting, talking)
     articulated_people: bool = False  # legs, torso, head (and a rider over a bicycle frame) instead of boxes
+    parked_bicycles: int = 0  # groups of 1-4 bicycles without riders on each sidewalk (a rack, a lamp post)
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def build_scene(config: SceneConfig, duration_s: float, seed: int) -> Scene:
     _add_pedestrians(scene, (config.ego_start_x_m - 40.0, x_end + 60.0), rng, actors)
     _add_turning_actors(scene, rng, actors)
     if (config.clutter_per_100m > 0 or config.van_share > 0 or config.truck_share > 0 or config.standing_pedestrians
-            or config.articulated_people):
+            or config.articulated_people or config.parked_bicycles):
         from .clutter import add_clutter
 
         add_clutter(scene, extent, np.random.default_rng([seed, 0xC1A7]), actors)
