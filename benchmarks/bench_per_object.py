@@ -23,6 +23,8 @@ Usage: PYTHONPATH=src .venv/bin/python benchmarks/bench_per_object.py [--min-poi
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import math
 import platform
 import time
@@ -197,6 +199,9 @@ def run_propagation(name: str, loaded, rows: list, times: list, from_files: bool
             report = plan_propagation(project, token, start, frames[-1] - start)
             n_steps = max(len(report.steps), 1)
             times.append((time.perf_counter() - t0) / n_steps)
+            if os.environ.get("BENCH_SLOW_MS") and times[-1] * 1e3 > float(os.environ["BENCH_SLOW_MS"]):
+                print(f"slow: {name} track {track.number} from frame {start}: {times[-1] * 1e3:.1f} ms/step",
+                      file=sys.stderr)
             project.execute(report.command)
             touch = None
             for f in range(start + 1, frames[-1] + 1):
@@ -237,8 +242,9 @@ def main() -> None:
     names = args.only or list(SETS)
     print(f"# bench_per_object  {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC  {platform.processor() or platform.machine()}"
           f"  Python {platform.python_version()}")
-    from sweeplabel.kernels import warmup
-    print(f"# kernels warmed up as the app does at start ({warmup():.2f} s); times below exclude it")
+    from sweeplabel.assist.warmup import prepare_assists
+    print(f"# assists prepared as the app does after its first image ({prepare_assists():.2f} s); "
+          "times below exclude it")
     rows = defaultdict(lambda: defaultdict(list))
     times = defaultdict(list)
     prop_rows, prop_times = [], []

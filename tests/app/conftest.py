@@ -72,8 +72,8 @@ def tools_ready() -> None:
     """The point kernels loaded before any window opens (a window would otherwise show
     "preparing tools…" and refuse one-click until its background warm-up ends)."""
     from sweeplabel.app.tool_warmup import ToolWarmup
-    from sweeplabel.kernels import warmup
+    from sweeplabel.assist.warmup import prepare_assists
 
-    warmup()
+    prepare_assists()
     ToolWarmup._started = True
     ToolWarmup._done.set()

@@ -15,11 +15,15 @@ pytestmark = pytest.mark.gui
 
 
 def test_preparing_tools_is_visible_and_one_click_waits_for_it(qtbot, scene_project: Project, monkeypatch) -> None:
+    import threading
+
+    import sweeplabel.assist.warmup as assist_warmup
+
     monkeypatch.setattr(ToolWarmup, "_done", type(ToolWarmup._done)())  # as on a fresh start
     monkeypatch.setattr(ToolWarmup, "_started", False)
-    # the warm-up starts when a tool first asks (not after the first image), so a warm
-    # cache cannot finish it between the check below and the click
-    monkeypatch.setattr(ToolWarmup, "start_after_first_render", lambda self: None)
+    release = threading.Event()  # the preparation lasts until the test has looked (a compile takes seconds)
+    real_prepare = assist_warmup.prepare_assists
+    monkeypatch.setattr(assist_warmup, "prepare_assists", lambda: release.wait(120) and real_prepare())
     window = MainWindow(scene_project)
     qtbot.addWidget(window)
     window.show()
@@ -27,11 +31,15 @@ def test_preparing_tools_is_visible_and_one_click_waits_for_it(qtbot, scene_proj
     label = window.tool_warmup.label
     messages: list[str] = []
     window.editor.message.connect(messages.append)
-    if not window.tool_warmup.ready:  # (a warm cache may finish before we look)
-        assert label.isVisible() and label.text() == "preparing tools…"
-        window.set_tool("one_click")
-        assert window.editor.create_at_point(car_center_m(0) - window.scene.render_origin_m) is None
-        assert messages[-1] == NOT_READY_MESSAGE and len(scene_project.annotations) == 2
+    assert not window.tool_warmup.ready
+    assert label.isVisible() and label.text() == "preparing tools…"
+    window.set_tool("one_click")
+    assert window.editor.create_at_point(car_center_m(0) - window.scene.render_origin_m) is None
+    assert messages[-1] == NOT_READY_MESSAGE and len(scene_project.annotations) == 2
+    window.editor.select(scene_project.annotations_in_frame(0)[0].token)
+    assert window.assist.propagate(1) is None  # propagation waits for the kernels too
+    assert messages[-1] == NOT_READY_MESSAGE and len(scene_project.annotations) == 2
+    release.set()
     qtbot.waitUntil(lambda: window.tool_warmup.ready and not label.isVisible(), timeout=120_000)
     window.set_tool("one_click")
     top = car_center_m(0) + [0.0, 0.0, 0.8]

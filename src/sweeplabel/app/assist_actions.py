@@ -204,7 +204,7 @@ class AssistController(QObject):
         """Smart propagation of the selected track from this frame to the next ``n_frames``
         (predict with the track's motion, re-fit, stop with a flag on a poor fit)."""
         where = self._selected()
-        if where is None:
+        if where is None or self._tools_not_ready():
             return None
         track, frame = where
         number = self.project.track(track).number
@@ -224,6 +224,17 @@ class AssistController(QObject):
         self._say(propagation_message(report, number))
         self.refresh_object_view(force=True)
         return report
+
+    def _tools_not_ready(self) -> bool:
+        """Propagation runs the point kernels: while they are being prepared (a first run
+        compiles them) it says so instead of freezing the window."""
+        warmup = getattr(self.window, "tool_warmup", None)
+        if warmup is None or not warmup.not_ready():
+            return False
+        from .tool_warmup import NOT_READY_MESSAGE
+
+        self._say(NOT_READY_MESSAGE)
+        return True
 
     def _sweep_points(self, frame_index: int) -> np.ndarray:
         """A frame's sensor-frame points for propagation: from the editor's frame cache when it

@@ -116,13 +116,11 @@ class ToolWarmup(QObject):
     def _run(self) -> None:
         t0 = time.perf_counter()
         try:
-            from sweeplabel.kernels import warmup
+            from sweeplabel.assist.warmup import prepare_assists
 
             if not kernel_cache_looks_warm():
                 compile_in_child()
-            warmup()
-            import scipy.optimize  # noqa: F401 - what the first propagation and one-click import
-            import scipy.signal  # noqa: F401
+            prepare_assists()
         finally:
             ToolWarmup.seconds = time.perf_counter() - t0
             ToolWarmup._done.set()
