@@ -129,9 +129,11 @@ class FrameLoader(QObject):
             self._start(frame_index)
         return data
 
-    def prefetch(self, frame_index: int, direction: int = 1) -> None:
-        """Start loading the next ``prefetch`` frames after ``frame_index`` in ``direction``."""
-        for k in range(1, self.prefetch_count + 1):
+    def prefetch(self, frame_index: int, direction: int = 1, count: int | None = None) -> None:
+        """Start loading the next ``count`` (default ``prefetch``) frames after ``frame_index``
+        in ``direction``; at most ``cache_frames - 2``, so the frames shown stay cached."""
+        count = self.prefetch_count if count is None else min(count, max(self.cache_frames - 2, 1))
+        for k in range(1, count + 1):
             i = frame_index + direction * k
             if 0 <= i < len(self.sequence) and i not in self._cache:
                 self._start(i)
