@@ -164,6 +164,9 @@ class PreannotateParams:
     # ...or (with that off) its frames are taken one by one, as independent frames: the tracker
     # cannot confirm over them
     untrackable_as_independent: bool = False
+    # a person's box stands on the seen points' centroid set back by a round body's depth
+    # (``scored.person_centre``); False: the box fitted with the class size on the seen face
+    person_centre_from_points: bool = False
 
 
 
