@@ -143,6 +143,13 @@ class PreannotateParams:
     # ...or whose longer seen side is shorter than this share of its class's typical width: not even
     # its end face is seen whole (0.8 x 1.8 m = 1.44 m, about the narrowest car; None: off)
     vehicle_min_seen_width_share: float | None = 0.8
+    # a cluster with fewer than ``road_min_support`` ground points measured within
+    # ``road_support_radius_m`` stands on no measured road: its ground is the road plane through the
+    # ground near the sensor, extrapolated (``road_plane``); a vehicle track whose lowest points lie
+    # more than ``vehicle_max_road_clearance_m`` above it is no vehicle (None: not checked)
+    road_support_radius_m: float = 10.0
+    road_min_support: int = 30
+    vehicle_max_road_clearance_m: float | None = 1.5
     motion_min_frames: int = 3  # ``moving``/``parked`` need this many observed frames
     # a static vehicle track's box fitted as one-click fits it (``one_click.fit_with_prior``:
     # L-shape heading, completed to the class's size on the face the sensor saw); False: the
@@ -154,6 +161,12 @@ class PreannotateParams:
     # shift (``ego_motion``). Off: on SUSTechPOINTS it finds more cars (recall 0.42 -> 0.58) but
     # gives walking people static boxes (more corrections); see benchmarks/README.md
     ego_motion_without_poses: bool = False
+    # ...or (with that off) its frames are taken one by one, as independent frames: the tracker
+    # cannot confirm over them
+    untrackable_as_independent: bool = False
+    # a person's box stands on the seen points' centroid set back by a round body's depth
+    # (``scored.person_centre``); False: the box fitted with the class size on the seen face
+    person_centre_from_points: bool = False
 
 
 

@@ -114,6 +114,26 @@ class GroundGrid:
                 return float(np.median(self._xyz[near, 2]))
         return float(self.height_at(np.asarray(xy)[None, :2])[0])
 
+    @property
+    def ground_points(self) -> np.ndarray:
+        """The ground points the grid was built from, less those of rejected cells (N, 3)."""
+        return self._xyz
+
+    def measured_within(self, xy: np.ndarray, radius_m: float) -> int:
+        """How many (kept) ground points lie within ``radius_m`` (BEV) of one point."""
+        if self._tree is None:
+            return 0
+        return int(self._tree.query_ball_point(np.asarray(xy, dtype=np.float64)[:2], radius_m, return_length=True))
+
+    @property
+    def road_plane(self) -> np.ndarray | None:
+        """The road plane through the ground near the sensor (``road_plane.fit_road_plane``)."""
+        if not hasattr(self, "_road_plane"):
+            from .road_plane import fit_road_plane
+
+            self._road_plane = fit_road_plane(self._xyz)
+        return self._road_plane
+
     def height_at(self, xy: np.ndarray) -> np.ndarray:
         ij = np.floor((np.atleast_2d(xy) - self.origin) / self.cell_m).astype(np.int64)
         inside = (ij >= 0).all(axis=1) & (ij[:, 0] < self.z.shape[0]) & (ij[:, 1] < self.z.shape[1])
@@ -221,10 +241,14 @@ def _detection(cluster: np.ndarray, grid: GroundGrid, origin: np.ndarray,
     fit = fit_box(cluster, ground_z_m=ground_z)
     if fit[5] < 0.5 or fit[3] > params.max_footprint_m:
         return None
+    from .road_plane import clearance_m
     from .scored import ScoredPayload
 
+    support = grid.measured_within(cluster[:, :2].mean(axis=0), params.road_support_radius_m)
+    clearance = clearance_m(cluster, grid.road_plane) if support < params.road_min_support else math.nan
     return Detection(Box.from_array(fit).translated(origin), None, len(cluster),
-                     ScoredPayload(cluster, origin, ground_z, intensity))
+                     ScoredPayload(cluster, origin, ground_z, intensity, road_support=support,
+                                   road_clearance_m=clearance))
 
 
 # -- per track ---------------------------------------------------------------------------

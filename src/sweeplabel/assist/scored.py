@@ -57,6 +57,10 @@ class ScoredPayload(ClusterPayload):
     intensity: np.ndarray | None = None
     features: np.ndarray | None = None
     probs: np.ndarray | None = None
+    road_support: int = 0  # ground points measured around it (``PreannotateParams.road_support_radius_m``)
+    # its lowest point above the road extrapolated from the sensor's (``road_plane``); NaN: the road
+    # is measured around it (its local ground holds)
+    road_clearance_m: float = float("nan")
 
 
 def score_detections(frame: Frame, dets: list[Detection], scorer: Scorer, min_score: float,
@@ -171,6 +175,30 @@ def is_fragment(seen_lwh_m: np.ndarray, rule: ClassRule, min_share: float | None
     return bool(seen_lwh_m[0] < min_share * typical[0] and seen_lwh_m[1] < 2 * min_share * typical[1])
 
 
+PERSON_RADIUS_M = 0.2  # half a torso's width: a person is no rectangle whose seen face anchors a box
+
+
+def person_centre(det: Detection, box: Box) -> np.ndarray:
+    """Where a person stands (world): behind the BEV centroid of the seen points, along the
+    sensor's ray, by the centroid's depth in front of a round body's axis (pi/4 of its radius
+    for returns evenly spread across it); the height of ``box``."""
+    pay = det.payload
+    centroid = pay.points_m[:, :2].astype(np.float64).mean(axis=0)
+    ray = centroid / max(float(np.linalg.norm(centroid)), 1e-6)
+    xy = centroid + ray * (math.pi / 4) * PERSON_RADIUS_M + pay.origin_m[:2]
+    return np.array([xy[0], xy[1], box.center_m[2]])
+
+
+def above_road(dets: list[Detection], max_clearance_m: float | None) -> bool:
+    """Most observations stand on no measured road and their lowest points lie, in the median,
+    more than ``max_clearance_m`` above the road extrapolated from the sensor's
+    (``ScoredPayload.road_clearance_m``)."""
+    if max_clearance_m is None:
+        return False
+    clear = [c for c in (getattr(d.payload, "road_clearance_m", math.nan) for d in dets) if not math.isnan(c)]
+    return 2 * len(clear) > len(dets) and float(np.median(clear)) > max_clearance_m
+
+
 def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[int, float],
                     params: PreannotateParams = PreannotateParams(), box_scores: np.ndarray | None = None
                     ) -> AutoTrack:
@@ -204,7 +232,11 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
     if group == "vehicle" and is_fragment(seen, rule, params.vehicle_min_seen_share,
                                           params.vehicle_min_seen_width_share):
         score = 0.0  # a blob far smaller than any vehicle both ways: nobody draws a car around it
+    if group == "vehicle" and above_road(dets, params.vehicle_max_road_clearance_m):
+        score = 0.0  # off any plausible road (a wall top, a roof): no vehicle stands there
     boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
+    if group == "pedestrian" and params.person_centre_from_points:
+        boxes = {f: box.with_center(person_centre(det, box)) for (f, box), det in zip(boxes.items(), dets)}
     if not moving:
         boxes = _one_static_box(boxes, dets)
         if params.prior_fit and group == "vehicle":

@@ -32,12 +32,14 @@ class DetectionRun:
 
 def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Scorer | None,
                     progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                    frames: list[int] | None = None, total: int | None = None) -> DetectionRun:
-    """Detect (and, with a scorer, score and filter) every frame; track unless independent."""
+                    frames: list[int] | None = None, total: int | None = None,
+                    independent: bool | None = None) -> DetectionRun:
+    """Detect (and, with a scorer, score and filter) every frame; track unless independent
+    (``independent``: None, from the sequence's kind)."""
     from .preannotate import PreannotationCancelled, detect_frame
 
     indices = list(range(len(sequence))) if frames is None else list(frames)
-    run = DetectionRun(independent=is_independent(sequence))
+    run = DetectionRun(independent=is_independent(sequence) if independent is None else independent)
     segmenter = GroundSegmenter(method=params.ground_method)
     tracker = None if run.independent else MultiObjectTracker(params.tracker)
     total = total or len(indices) + 1
@@ -70,8 +72,9 @@ def preannotate_scored(sequence: Sequence, params: PreannotateParams = Preannota
     indices = list(range(len(sequence))) if frames is None else list(frames)
     total = len(indices) + 1
     offsets = _ego_offsets(sequence, indices, params)
+    independent = True if offsets is None and _untrackable(sequence, indices, params) else None
     run = detect_sequence(sequence if offsets is None else shifted_sequence(sequence, offsets), params, scorer,
-                          progress, cancel, indices, total)
+                          progress, cancel, indices, total, independent)
     result = single_frame_tracks(run, params) if run.independent else sequence_tracks(run, scorer, params)
     if offsets is not None:
         result = back_to_frames(result, offsets)
@@ -89,6 +92,16 @@ def _ego_offsets(sequence: Sequence, indices: list[int], params: PreannotatePara
     if has_poses(sequence, indices):
         return None
     return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m)
+
+
+def _untrackable(sequence: Sequence, indices: list[int], params: PreannotateParams) -> bool:
+    """A sequence without poses whose static scene moves between frames by more than the
+    tracker's gate: nothing can be confirmed over it, so its frames are taken one by one."""
+    if not params.untrackable_as_independent or len(indices) < 2 or is_independent(sequence):
+        return False
+    if has_poses(sequence, indices):
+        return False
+    return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m) is not None
 
 
 def sequence_tracks(run: DetectionRun, scorer: Scorer, params: PreannotateParams) -> list[AutoTrack]:
