@@ -26,6 +26,7 @@ from sweeplabel.kernels import GridGroundParams, cluster_around, cluster_euclide
 from sweeplabel.model import Box, angle_diff
 
 from .class_prior import ClassPrior
+from .wall_line import FarLine, far_line
 
 MIN_CLUSTER_POINTS = 5
 SAMPLE_STEP_SHARE = 0.5  # of a scan line's sample step added to a seen face's extent (1.0: SUSTech cars too wide)
@@ -309,17 +310,47 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
     position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``), and with
     the points around (``scene_m``) an ambiguous heading takes the box fewer rays see through."""
     pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
-    box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
-    if len(pts) >= 10:
-        step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
-        box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
+    box = _seen_rectangle(pts, ground_z_m)
+    line = None
+    if scene_m is not None and sensor_xy_m is not None and ground_z_m is not None and prior.elongated:
+        line = far_line(pts, box.yaw_rad, scene_m, sensor_xy_m, prior, ground_z_m)
+        if line is not None:  # a fence or wall along the far side: not the object
+            pts = np.ascontiguousarray(pts[~line.mask])
+            box = _seen_rectangle(pts, ground_z_m)
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
     if sensor_m is not None:
         box = extent_between_samples(box, pts, sensor_m)
     completed = complete_to_class(box, prior, sensor_xy_m)
     if scene_m is not None and sensor_m is not None and prior.elongated:
         completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
+    if line is not None:
+        completed = _clear_of_line(completed, box, prior, sensor_xy_m, line)
     return top_between_beams(completed, pts, sensor_m, float(prior.high_lwh_m[2]))
+
+
+def _clear_of_line(completed: Box, seen: Box, prior: ClassPrior, sensor_xy_m: np.ndarray, line: FarLine) -> Box:
+    """The completion that stays in front of the fence line: when the class-sized box grown from
+    the seen rectangle reaches through the line, the one grown with the rectangle's axes swapped
+    (the seen side taken for the other face), if that one does not; its far face no further than
+    the line's near edge."""
+    if line.crossed_by(completed):
+        l, w, h = seen.size_lwh_m
+        for yaw in (seen.yaw_rad, seen.yaw_rad + 0.5 * math.pi):
+            size = [l, w, h] if yaw == seen.yaw_rad else [w, l, h]
+            other = complete_to_class(Box(seen.center_m, size, yaw), prior, sensor_xy_m)
+            if not line.crossed_by(other):
+                completed = other
+                break
+    return line.kept_in_front(completed)
+
+
+def _seen_rectangle(pts: np.ndarray, ground_z_m: float | None) -> Box:
+    """The points' rectangle on the ground: an L-shape heading from 10 points on."""
+    box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
+    if len(pts) >= 10:
+        step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
+        box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
+    return box
 
 
 def seen_through(box: Box, scene_m: np.ndarray, sensor_m: np.ndarray, margin_m: float = 0.1) -> int:
