@@ -194,8 +194,46 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
         parts = _class_clusters(crop[disc], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
         if len(parts) > len(obj) and not _outside_footprint(parts, seed, SEED_ON_CLUSTER_M):
             obj = parts
-    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m,
-                          _sensor_3d(sensor_xy_m, sensor_z_m), crop)
+    sensor_m = _sensor_3d(sensor_xy_m, sensor_z_m)
+    if sensor_m is not None and prior.elongated:
+        obj = _across_shadowed_gap(obj, crop, candidates, prior, sensor_m)
+    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m, sensor_m, crop)
+
+
+def _across_shadowed_gap(obj: np.ndarray, points: np.ndarray, candidates: np.ndarray, prior: ClassPrior,
+                         sensor_m: np.ndarray, min_points: int = MIN_CLUSTER_POINTS, max_rays: int = 2) -> np.ndarray:
+    """The object's points ``obj`` and the candidate points in line with them beyond a gap no
+    sensor ray saw through.
+
+    A part whose seen length lies between the class's widest width and its short end shows its
+    length axis; the object goes on along it. Candidate ``points`` within the part's width along
+    that axis, up to the class's largest length in all, belong to it when the gap between (a box
+    of the part's height and ``GAP_CORE_SHARE`` of its width: the seen rectangle's edges hold
+    mirrors and stray returns the rays pass beside) holds at most ``max_rays`` rays from the sensor to a point
+    beyond it: the gap lies in the shadow (the front of a truck hides its middle), it is not the
+    free space between two objects."""
+    part = _seen_rectangle(np.ascontiguousarray(obj[:, :3], dtype=np.float32), None)
+    length, width = float(part.size_lwh_m[0]), float(part.size_lwh_m[1])
+    if not (prior.high_lwh_m[1] < length < prior.complete_below_lwh_m[0]):
+        return obj
+    local = (np.asarray(points[:, :3], dtype=np.float64) - part.center_m) @ part.rotation
+    reach = float(prior.high_lwh_m[0]) - 0.5 * length
+    inside = part.contains(points, 0.05)
+    corridor = candidates & ~inside & (np.abs(local[:, 1]) <= 0.5 * width) & (np.abs(local[:, 0]) <= reach)
+    out = obj
+    for sign in (-1.0, 1.0):
+        ahead = np.flatnonzero(corridor & (sign * local[:, 0] > 0.5 * length))
+        if len(ahead) < min_points:
+            continue
+        start = float(np.min(sign * local[ahead, 0]))  # where the other part begins
+        if start - 0.5 * length < 0.5:  # no gap to speak of: the link would have taken it
+            continue
+        gap = Box(part.center_m + part.rotation @ np.array([sign * 0.25 * (length + 2.0 * start), 0.0, 0.0]),
+                  [start - 0.5 * length, GAP_CORE_SHARE * width, part.size_lwh_m[2]], part.yaw_rad)
+        joined = np.vstack([out, points[ahead, :out.shape[1]]])
+        if seen_through(gap, points, sensor_m) <= max_rays and prior.fits(*_footprint_lw(joined), tolerance_m=0.0):
+            out = joined
+    return out
 
 
 def _sensor_3d(sensor_xy_m: np.ndarray | None, sensor_z_m: float | None) -> np.ndarray | None:
@@ -602,6 +640,7 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
                           _sensor_3d(sensor_xy_m, sensor_z_m), scene)
 
 
+GAP_CORE_SHARE = 0.8  # of a part's width: the core of a gap that rays must not see through
 SEED_ON_CLUSTER_M = 0.5  # a click this close (BEV) to a cluster's point is on that cluster
 _MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
 
