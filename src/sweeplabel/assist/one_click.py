@@ -208,8 +208,8 @@ def _across_shadowed_gap(obj: np.ndarray, points: np.ndarray, candidates: np.nda
     A part whose seen length lies between the class's widest width and its short end shows its
     length axis; the object goes on along it. Candidate ``points`` within the part's width along
     that axis, up to the class's largest length in all, belong to it when the gap between (a box
-    of the part's height and ``GAP_CORE_SHARE`` of its width: the seen rectangle's edges hold
-    mirrors and stray returns the rays pass beside) holds at most ``max_rays`` rays from the sensor to a point
+    of the part's height and the class's mean width, if narrower than the part: the seen
+    rectangle's edges hold mirrors and stray returns the rays pass beside) holds at most ``max_rays`` rays from the sensor to a point
     beyond it: the gap lies in the shadow (the front of a truck hides its middle), it is not the
     free space between two objects."""
     part = _seen_rectangle(np.ascontiguousarray(obj[:, :3], dtype=np.float32), None)
@@ -229,7 +229,7 @@ def _across_shadowed_gap(obj: np.ndarray, points: np.ndarray, candidates: np.nda
         if start - 0.5 * length < 0.5:  # no gap to speak of: the link would have taken it
             continue
         gap = Box(part.center_m + part.rotation @ np.array([sign * 0.25 * (length + 2.0 * start), 0.0, 0.0]),
-                  [start - 0.5 * length, GAP_CORE_SHARE * width, part.size_lwh_m[2]], part.yaw_rad)
+                  [start - 0.5 * length, min(width, float(prior.mean_lwh_m[1])), part.size_lwh_m[2]], part.yaw_rad)
         joined = np.vstack([out, points[ahead, :out.shape[1]]])
         if seen_through(gap, points, sensor_m) <= max_rays and prior.fits(*_footprint_lw(joined), tolerance_m=0.0):
             out = joined
@@ -640,7 +640,6 @@ def fit_region(points: np.ndarray, inside: np.ndarray, *, ground_mask: np.ndarra
                           _sensor_3d(sensor_xy_m, sensor_z_m), scene)
 
 
-GAP_CORE_SHARE = 0.8  # of a part's width: the core of a gap that rays must not see through
 SEED_ON_CLUSTER_M = 0.5  # a click this close (BEV) to a cluster's point is on that cluster
 _MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
 
