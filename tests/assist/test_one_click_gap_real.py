@@ -37,7 +37,7 @@ def test_the_truck_seen_end_on_gets_its_length_across_the_hidden_middle(av2, fra
     sensor = frame.T_world_sensor[:3, 3] - origin
     ann = min((a for a in av2.annotations if a.frame_index == frame_index),
               key=lambda a: float(np.hypot(*(a.box.center_m[:2] - origin[:2] - [-39.3, 19.7]))))
-    truth = ann.box.translated(-origin)  # a 9.6 m truck 41 m away, seen from its front: cab, a 1.5-3 m gap, its rear
+    truth = ann.box.translated(-origin)  # a 9.6 m truck 41 m away, seen from its front: cab, a 0.7-1.5 m gap, its rear
     assert next(t.category for t in av2.tracks if t.token == ann.track_token) == "vehicle.truck"
     prior = prior_for(Project(av2.sequence).schema, "vehicle.truck")
     box = propose_box(pts, pts[truth.contains(pts)].mean(axis=0), prior.mean_lwh_m, ground_mask=ground,
