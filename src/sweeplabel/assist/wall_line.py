@@ -5,14 +5,13 @@ and a cluster grown from the click takes them in (KITTI object 000002: a car 1.5
 2.1 m box). The car's far side is in its own shadow, so the sensor sees nothing of the car
 there; what it sees on that line is something else. A fence is told from a car's side by its
 extent: its line of points goes on well beyond the largest object of the class, a car's side
-does not. ``without_far_line`` drops such a line (and what lies beyond it) from the object's
-points."""
+does not. ``far_line`` finds such a line and the object's points on it or beyond it."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..model import Box
 from .class_prior import ClassPrior
@@ -39,7 +38,7 @@ class FarLine:
 
     def kept_in_front(self, box: Box) -> Box:
         """``box`` with the axis that runs most across the line shortened (its near face kept) so
-        that it ends at the line's near edge; no shorter than half its size."""
+        that it ends at the line's near edge; by at most half its size."""
         excess = float(np.max((box.corners()[:, :2] - self.point_m) @ self.beyond)) + LINE_HALF_WIDTH_M
         if excess <= 0.0:
             return box
@@ -78,8 +77,8 @@ def far_line(object_m: np.ndarray, yaw_rad: float, scene_m: np.ndarray, sensor_x
     ``EDGE_BAND_M`` of its far side give a first line; the scene's points above the kerbs
     (``ground_z_m`` + 0.3 m) within ``LINE_HALF_WIDTH_M`` of it refine it (principal axis). It is a
     fence when its points, linked along it, reach further than the class's largest length
-    (``prior.high_lwh_m[0]``) and beyond the object's own extent on both ends, and the object keeps
-    points on its near side of the line."""
+    (``prior.high_lwh_m[0]``) and beyond the object's own extent on both ends, it stands free
+    (``_free_standing``) and the object keeps points on its near side of the line."""
     obj = np.asarray(object_m[:, :3], dtype=np.float64)
     if len(obj) < 2 * MIN_LINE_POINTS:
         return None
