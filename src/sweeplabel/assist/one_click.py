@@ -26,6 +26,7 @@ from sweeplabel.kernels import GridGroundParams, cluster_around, cluster_euclide
 from sweeplabel.model import Box, angle_diff
 
 from .class_prior import ClassPrior
+from .wall_line import FarLine, far_line
 
 MIN_CLUSTER_POINTS = 5
 SAMPLE_STEP_SHARE = 0.5  # of a scan line's sample step added to a seen face's extent (1.0: SUSTech cars too wide)
@@ -193,8 +194,46 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
         parts = _class_clusters(crop[disc], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
         if len(parts) > len(obj) and not _outside_footprint(parts, seed, SEED_ON_CLUSTER_M):
             obj = parts
-    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m,
-                          _sensor_3d(sensor_xy_m, sensor_z_m), crop)
+    sensor_m = _sensor_3d(sensor_xy_m, sensor_z_m)
+    if sensor_m is not None and prior.elongated:
+        obj = _across_shadowed_gap(obj, crop, candidates, prior, sensor_m)
+    return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m, sensor_m, crop)
+
+
+def _across_shadowed_gap(obj: np.ndarray, points: np.ndarray, candidates: np.ndarray, prior: ClassPrior,
+                         sensor_m: np.ndarray, min_points: int = MIN_CLUSTER_POINTS, max_rays: int = 2) -> np.ndarray:
+    """The object's points ``obj`` and the candidate points in line with them beyond a gap no
+    sensor ray saw through.
+
+    A part whose seen length lies between the class's widest width and its short end shows its
+    length axis; the object goes on along it. Candidate ``points`` within the part's width along
+    that axis, up to the class's largest length in all, belong to it when the gap between (a box
+    of the part's height and the class's mean width, if narrower than the part: the seen
+    rectangle's edges hold mirrors and stray returns the rays pass beside) holds at most ``max_rays`` rays from the sensor to a point
+    beyond it: the gap lies in the shadow (the front of a truck hides its middle), it is not the
+    free space between two objects."""
+    part = _seen_rectangle(np.ascontiguousarray(obj[:, :3], dtype=np.float32), None)
+    length, width = float(part.size_lwh_m[0]), float(part.size_lwh_m[1])
+    if not (prior.high_lwh_m[1] < length < prior.complete_below_lwh_m[0]):
+        return obj
+    local = (np.asarray(points[:, :3], dtype=np.float64) - part.center_m) @ part.rotation
+    reach = float(prior.high_lwh_m[0]) - 0.5 * length
+    inside = part.contains(points, 0.05)
+    corridor = candidates & ~inside & (np.abs(local[:, 1]) <= 0.5 * width) & (np.abs(local[:, 0]) <= reach)
+    out = obj
+    for sign in (-1.0, 1.0):
+        ahead = np.flatnonzero(corridor & (sign * local[:, 0] > 0.5 * length))
+        if len(ahead) < min_points:
+            continue
+        start = float(np.min(sign * local[ahead, 0]))  # where the other part begins
+        if start - 0.5 * length < 0.5:  # no gap to speak of: the link would have taken it
+            continue
+        gap = Box(part.center_m + part.rotation @ np.array([sign * 0.25 * (length + 2.0 * start), 0.0, 0.0]),
+                  [start - 0.5 * length, min(width, float(prior.mean_lwh_m[1])), part.size_lwh_m[2]], part.yaw_rad)
+        joined = np.vstack([out, points[ahead, :out.shape[1]]])
+        if seen_through(gap, points, sensor_m) <= max_rays and prior.fits(*_footprint_lw(joined), tolerance_m=0.0):
+            out = joined
+    return out
 
 
 def _sensor_3d(sensor_xy_m: np.ndarray | None, sensor_z_m: float | None) -> np.ndarray | None:
@@ -309,17 +348,47 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
     position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``), and with
     the points around (``scene_m``) an ambiguous heading takes the box fewer rays see through."""
     pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
-    box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
-    if len(pts) >= 10:
-        step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
-        box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
+    box = _seen_rectangle(pts, ground_z_m)
+    line = None
+    if scene_m is not None and sensor_xy_m is not None and ground_z_m is not None and prior.elongated:
+        line = far_line(pts, box.yaw_rad, scene_m, sensor_xy_m, prior, ground_z_m)
+        if line is not None:  # a fence or wall along the far side: not the object
+            pts = np.ascontiguousarray(pts[~line.mask])
+            box = _seen_rectangle(pts, ground_z_m)
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
     if sensor_m is not None:
         box = extent_between_samples(box, pts, sensor_m)
     completed = complete_to_class(box, prior, sensor_xy_m)
     if scene_m is not None and sensor_m is not None and prior.elongated:
         completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
+    if line is not None:
+        completed = _clear_of_line(completed, box, prior, sensor_xy_m, line)
     return top_between_beams(completed, pts, sensor_m, float(prior.high_lwh_m[2]))
+
+
+def _clear_of_line(completed: Box, seen: Box, prior: ClassPrior, sensor_xy_m: np.ndarray, line: FarLine) -> Box:
+    """The completion that stays in front of the fence line: when the class-sized box grown from
+    the seen rectangle reaches through the line, the one grown with the rectangle's axes swapped
+    (the seen side taken for the other face), if that one does not; its far face no further than
+    the line's near edge."""
+    if line.crossed_by(completed):
+        l, w, h = seen.size_lwh_m
+        for yaw in (seen.yaw_rad, seen.yaw_rad + 0.5 * math.pi):
+            size = [l, w, h] if yaw == seen.yaw_rad else [w, l, h]
+            other = complete_to_class(Box(seen.center_m, size, yaw), prior, sensor_xy_m)
+            if not line.crossed_by(other):
+                completed = other
+                break
+    return line.kept_in_front(completed)
+
+
+def _seen_rectangle(pts: np.ndarray, ground_z_m: float | None) -> Box:
+    """The points' rectangle on the ground: an L-shape heading from 10 points on."""
+    box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
+    if len(pts) >= 10:
+        step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
+        box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
+    return box
 
 
 def seen_through(box: Box, scene_m: np.ndarray, sensor_m: np.ndarray, margin_m: float = 0.1) -> int:
