@@ -28,6 +28,7 @@ import numpy as np
 from ..kernels import GridGroundParams, cluster_euclidean, fit_box, points_in_boxes, segment_ground
 from ..model import Annotation, Box, Change, Command, Frame, Project, Source, angle_diff, frame_number, new_token
 from ..model.entities import ReviewState
+from .box_support import held_along_axis
 from .iou import bev_iou
 from .object_view import box_about, grown, points_about
 from .scene_shift import scene_shift_m
@@ -190,7 +191,8 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
              points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
              yaw_gain: float = 1.0, keep_margin_m: float | None = None,
              search_margin_m: float | None = None, bottom_offset_m: float = 0.0,
-             centre_on_points: bool = False, top_gap_m: float | None = None) -> tuple[Box | None, int, float]:
+             centre_on_points: bool = False, top_gap_m: float | None = None,
+             hold_along: bool = False) -> tuple[Box | None, int, float]:
     """Fit the track's box (size of ``predicted`` kept) to the points near the prediction.
 
     The points are searched within ``search_margin_m`` (default ``params.search_margin_m``)
@@ -208,7 +210,10 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     on; given their points, the centroid is 0.06-0.16 m from the true centre against 0.11-0.43 m
     for the face fit on the people of four real sets, benchmarks/README.md). ``top_gap_m``: the box's top goes this far
     above the object's highest point (``start_top_gap_m``; a person's head is seen in every sweep,
-    the ground around a person often is not).
+    the ground around a person often is not). ``hold_along`` (a known motion, a rigid object):
+    along its heading the box stays at the prediction as far as it still covers the object's
+    points (``box_support.held_along_axis``): a far van's missed bumper or a car's hidden end
+    no longer slides the fit to the nearest seen face.
     Returns ``(box or None, number of object points used, explained)``: the share of the
     region's points within 0.5 m of the box that lie in it (+ 0.1 m; low: the box misses
     part of the object)."""
@@ -256,6 +261,8 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     if top_gap_m is not None:
         fit[2] = float(obj[:, 2].max()) + top_gap_m - 0.5 * fit[5]
     box = Box.from_array(fit)
+    if hold_along and not centre_on_points:
+        box = held_along_axis(box, pred, obj)
     near = inside & (points_in_boxes(pts, grown(box, 0.5).to_array()[None, :])[0] >= 0)
     held = near & (points_in_boxes(pts, grown(box, 0.1).to_array()[None, :])[0] >= 0)
     explained = float(held.sum()) / max(int(near.sum()), 1)
@@ -450,12 +457,15 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             pred = _scene_shifted(frames[f_box], frames[f], box, params, local, sweep(f_box))
             local = local if _covers(box, pred, margin + 4.0, SCENE_RADIUS_M + params.max_scene_shift_m) else None
         local = sweep(f) if local is None else local
+        # without poses the apparent motion carries the ego's turn: a rigid fit (the track's size
+        # bounds it) is not cut to the predicted position; a person's centroid fit has no such bound
+        keep = params.keep_margin_m if motion.known and (posed or centroid) else None
         fitted, n, explained = fit_step(frames[f], pred, params, points=local,
                                         max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
                                         yaw_gain=params.yaw_gain,
-                                        keep_margin_m=params.keep_margin_m if motion.known else None,
+                                        keep_margin_m=keep,
                                         search_margin_m=margin, bottom_offset_m=offset, centre_on_points=centroid,
-                                        top_gap_m=top_gap)
+                                        top_gap_m=top_gap, hold_along=motion.known)
         if followed and margin > params.search_margin_m:  # a parked car or a standing person: near the shift
             near = fit_step(frames[f], pred, params, points=local, yaw_gain=params.yaw_gain,
                             search_margin_m=params.search_margin_m, bottom_offset_m=offset,
