@@ -13,7 +13,9 @@ from the sensor (L-shape). The fit is accepted when it explains the points (the 
 most points around it) and stays near the prediction; otherwise the run stops with a flag:
 too few points, a jump too large, a low BEV IoU with the prediction, or a box that misses
 the points. Where the run stops, the prediction is written and flagged (``STOP_ATTRIBUTE``): a
-parked car too far or too hidden to measure is where it was, in a sequence with poses. A
+parked car too far or too hidden to measure is where it was, in a sequence with poses. With
+poses, an object too sparse to fit in its keyframe (< ``min_points`` in its box) whose unmoved
+box holds at least as many points in the next sweep is kept there unflagged (no news). A
 stationary track (in a sequence with poses) stays exactly put while its fits agree with it.
 The whole run is one command (one undo step)."""
 
@@ -300,6 +302,14 @@ def start_top_gap_m(frame: Frame, box: Box, params: PropagationParams = Propagat
     return bottom + float(local.size_lwh_m[2]) - float(z.max())
 
 
+def points_held(frame: Frame, box: Box, points: np.ndarray | None = None) -> int:
+    """How many of the frame's points (sensor frame; all of them or a crop about ``box``) lie in
+    ``box`` (world)."""
+    origin = frame.T_world_sensor[:3, 3]
+    pts = points_about(frame, origin, _sensor_crop(frame, box, 0.5, points))
+    return int((points_in_boxes(pts, box_about(box, origin).to_array()[None, :])[0] >= 0).sum())
+
+
 def _sensor_crop(frame: Frame, box_world: Box, margin_m: float, points: np.ndarray | None) -> np.ndarray:
     """The sensor-frame points within the box's half diagonal + ``margin_m`` of its centre
     (cut before the world transform: a sweep has 100k+ points, the box a few hundred)."""
@@ -433,6 +443,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     offset = start_bottom_offset_m(frames[start_frame], start.box, near_start)
     centroid = not _rigid(project, project.track(track_token).category)  # people: no faces to anchor on
     top_gap = start_top_gap_m(frames[start_frame], start.box, params, near_start) if centroid else None  # a head
+    start_held = points_held(frames[start_frame], start.box, near_start) if posed else 0
     steps: list[StepFit] = []
     box, t_box = start.box, frames[start_frame].timestamp_s  # last measured box and its time
     f_box = start_frame
@@ -474,27 +485,28 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
                     bev_iou(near[0], pred) >= params.min_bev_iou and \
                     (near[1] >= 0.5 * n or fitted is None or bev_iou(near[0], fitted) == 0.0):
                 fitted, n, explained = near  # not a fragment of the wide search's object (or that is another one)
-        if fitted is None:
-            steps.append(StepFit(f, pred, pred, n, math.nan, 0.0, "too_few_points"))
-            reason, stop_frame = f"too few points ({n} < {params.min_points})", f
-            break
-        jump = float(np.linalg.norm(fitted.center_m[:2] - pred.center_m[:2]))
-        iou = bev_iou(fitted, pred)
-        if explained < params.min_explained:
-            steps.append(StepFit(f, pred, pred, n, jump, iou, "poor_fit"))
-            reason, stop_frame = f"the box holds {explained:.0%} of the points around it", f
-            break
+        jump = float(np.linalg.norm(fitted.center_m[:2] - pred.center_m[:2])) if fitted is not None else math.nan
+        iou = bev_iou(fitted, pred) if fitted is not None else 0.0
         max_jump = max(params.max_jump_m, margin + 0.5)
+        status, what = None, None
+        if fitted is None:
+            status, what = "too_few_points", f"too few points ({n} < {params.min_points})"
+        elif explained < params.min_explained:
+            status, what = "poor_fit", f"the box holds {explained:.0%} of the points around it"
         # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone
-        if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed):
-            steps.append(StepFit(f, pred, pred, n, jump, iou, "poor_fit"))
+        elif jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed):
+            status = "poor_fit"
             what = f"jump {jump:.2f} m > {max_jump:.1f} m" if jump > max_jump \
                 else f"IoU with prediction {iou:.2f} < {params.min_bev_iou}"
+        elif stationary and jump > _snap_tolerance_m(pred, True):
+            status, what = "moved", f"a stationary object moved {jump:.2f} m (check the fit)"
+        if status is not None and status != "moved" and posed and (stationary or not motion.known) and \
+                0 < start_held < params.min_points and points_held(frames[f], pred, local) >= start_held:
+            status, fitted = None, pred  # too sparse to fit from the start, and no point left its box: no news
+            jump, iou = 0.0, 1.0
+        if status is not None:
+            steps.append(StepFit(f, pred, pred, n, jump, iou, status))
             reason, stop_frame = what, f
-            break
-        if stationary and jump > _snap_tolerance_m(pred, True):
-            steps.append(StepFit(f, pred, pred, n, jump, iou, "moved"))
-            reason, stop_frame = f"a stationary object moved {jump:.2f} m (check the fit)", f
             break
         if posed and (stationary or not motion.known) and jump <= _snap_tolerance_m(pred, stationary):
             new_box, status = pred, "kept"
