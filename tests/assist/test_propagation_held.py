@@ -74,3 +74,13 @@ def test_held_along_axis_keeps_the_prediction_and_covers_the_points() -> None:
     far = np.array([[10.0, y] for y in np.linspace(1.0, 4.0, 8)])  # points beyond the predicted box's end
     held = held_along_axis(fit, pred, far)
     assert math.isclose(held.center_m[1], 1.5)  # moved the least that covers them (4.0 - 2.5)
+
+
+def test_sustech_walking_person_is_not_stopped_by_a_quarter_metre_step(shared_data) -> None:
+    loaded = read_sequence(shared_data / "sustech_points_example")
+    category, truth = _truth(loaded, 55)  # 31 m away, 20-23 points; its frame-2 fit is 0.25 m from the prediction
+    project, token = _project(loaded, category, {0: truth[0]})
+    report = propagate_track(project, token, 0, 2)
+    assert not report.flagged, report.summary()  # was stopped: "IoU with prediction 0.31 < 0.4"
+    for f in (1, 2):
+        assert iou_3d(project.annotation_at(token, f).box, truth[f]) >= 0.5

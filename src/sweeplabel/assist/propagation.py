@@ -493,8 +493,11 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             status, what = "too_few_points", f"too few points ({n} < {params.min_points})"
         elif explained < params.min_explained:
             status, what = "poor_fit", f"the box holds {explained:.0%} of the points around it"
-        # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone
-        elif jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed):
+        # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone.
+        # A person with a known motion: a centroid within the keep margin of the prediction is near
+        # (the IoU of a 0.5 m footprint falls to 0.3 with a 0.25 m step)
+        elif jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed
+                                 and not (centroid and motion.known and jump <= params.keep_margin_m)):
             status = "poor_fit"
             what = f"jump {jump:.2f} m > {max_jump:.1f} m" if jump > max_jump \
                 else f"IoU with prediction {iou:.2f} < {params.min_bev_iou}"
