@@ -15,8 +15,7 @@ too few points, a jump too large, a low BEV IoU with the prediction, or a box th
 the points. Where the run stops, the prediction is written and flagged (``STOP_ATTRIBUTE``): a
 parked car too far or too hidden to measure is where it was, in a sequence with poses. With
 poses, an object too sparse to fit in its keyframe (< ``min_points`` in its box) whose unmoved
-box holds at least as many points in the next sweep (none if it held none) is kept there
-unflagged (no news). A
+box holds at least as many points in the next sweep is kept there unflagged (no news). A
 stationary track (in a sequence with poses) stays exactly put while its fits agree with it.
 The whole run is one command (one undo step)."""
 
@@ -303,12 +302,6 @@ def start_top_gap_m(frame: Frame, box: Box, params: PropagationParams = Propagat
     return bottom + float(local.size_lwh_m[2]) - float(z.max())
 
 
-def _no_news(held_now: int, held_at_start: int) -> bool:
-    """An unmoved box of a sparse object says nothing new: it holds at least the points it held
-    in the keyframe, and none if it held none (an empty box that fills: something came)."""
-    return held_now >= held_at_start and (held_at_start > 0 or held_now == 0)
-
-
 def points_held(frame: Frame, box: Box, points: np.ndarray | None = None) -> int:
     """How many of the frame's points (sensor frame; all of them or a crop about ``box``) lie in
     ``box`` (world)."""
@@ -511,8 +504,8 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
         elif stationary and jump > _snap_tolerance_m(pred, True):
             status, what = "moved", f"a stationary object moved {jump:.2f} m (check the fit)"
         if status is not None and status != "moved" and posed and (stationary or not motion.known) and \
-                start_held < params.min_points and _no_news(points_held(frames[f], pred, local), start_held):
-            status, fitted = None, pred  # too sparse to fit from the start, and its box kept its points: no news
+                0 < start_held < params.min_points and points_held(frames[f], pred, local) >= start_held:
+            status, fitted = None, pred  # too sparse to fit from the start, and no point left its box: no news
             jump, iou = 0.0, 1.0
         if status is not None:
             steps.append(StepFit(f, pred, pred, n, jump, iou, status))
