@@ -9,7 +9,9 @@ as the class can move in the frame gap without; then a near search wins unless i
 fragment), puts the box's bottom on the local ground (a grid ground fit in a
 ring around the box), takes the cluster that best matches the prediction, and fits it
 with the track's size and a yaw window around the prediction, anchored on the faces seen
-from the sensor (L-shape). The fit is accepted when it explains the points (the box holds
+from the sensor (L-shape); with a known motion a rigid box stays at the predicted position
+along its heading as far as it still covers the points (``box_support``: the unseen end of an
+object no longer slides it). The fit is accepted when it explains the points (the box holds
 most points around it) and stays near the prediction; otherwise the run stops with a flag:
 too few points, a jump too large, a low BEV IoU with the prediction, or a box that misses
 the points. Where the run stops, the prediction is written and flagged (``STOP_ATTRIBUTE``): a
