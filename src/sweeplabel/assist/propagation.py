@@ -9,18 +9,22 @@ as the class can move in the frame gap without; then a near search wins unless i
 fragment), puts the box's bottom on the local ground (a grid ground fit in a
 ring around the box), takes the cluster that best matches the prediction, and fits it
 with the track's size and a yaw window around the prediction, anchored on the faces seen
-from the sensor (L-shape). The fit is accepted when it explains the points (the box holds
+from the sensor (L-shape); with a known motion a rigid box stays at the predicted position
+along its heading as far as it still covers the points (``box_support``: the unseen end of an
+object no longer slides it). The fit is accepted when it explains the points (the box holds
 most points around it) and stays near the prediction; otherwise the run stops with a flag:
 too few points, a jump too large, a low BEV IoU with the prediction, or a box that misses
 the points. Where the run stops, the prediction is written and flagged (``STOP_ATTRIBUTE``): a
-parked car too far or too hidden to measure is where it was, in a sequence with poses. A
+parked car too far or too hidden to measure is where it was, in a sequence with poses. With
+poses, an object too sparse to fit in its keyframe (< ``min_points`` in its box) whose unmoved
+box holds at least as many points in the next sweep is kept there unflagged (no news). A
 stationary track (in a sequence with poses) stays exactly put while its fits agree with it.
 The whole run is one command (one undo step)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence as Seq
 
 import numpy as np
@@ -28,7 +32,9 @@ import numpy as np
 from ..kernels import GridGroundParams, cluster_euclidean, fit_box, points_in_boxes, segment_ground
 from ..model import Annotation, Box, Change, Command, Frame, Project, Source, angle_diff, frame_number, new_token
 from ..model.entities import ReviewState
+from .box_support import held_along_axis
 from .iou import bev_iou
+from .motion import Motion, estimate_motion
 from .object_view import box_about, grown, points_about
 from .scene_shift import scene_shift_m
 
@@ -60,77 +66,6 @@ class PropagationParams:
     min_explained: float = 0.5  # share of the points around the fitted box that it must hold
     max_scene_shift_m: float = 8.0  # without poses: how far the ego may carry the scene between frames
     keep_margin_m: float = 0.4  # with a known motion, object points lie this close to the prediction (40 % sideways)
-
-
-@dataclass(frozen=True)
-class Motion:
-    """Constant velocity (world, m/s) and turn rate (rad/s) of a track."""
-
-    velocity_mps: np.ndarray = field(default_factory=lambda: np.zeros(3))
-    yaw_rate_radps: float = 0.0
-    known: bool = False  # False: a single keyframe, no estimate yet
-
-    @property
-    def speed_mps(self) -> float:
-        return float(np.linalg.norm(self.velocity_mps[:2]))
-
-    def predict(self, box: Box, dt_s: float) -> Box:
-        """``box`` moved ``dt_s`` seconds along a constant-turn-rate path."""
-        v = self.velocity_mps
-        w = self.yaw_rate_radps
-        if abs(w * dt_s) < 1e-9:
-            dxy = v[:2] * dt_s
-        else:
-            s, c = math.sin(w * dt_s), math.cos(w * dt_s)
-            dxy = np.array([s * v[0] - (1 - c) * v[1], (1 - c) * v[0] + s * v[1]]) / w
-        delta = np.array([dxy[0], dxy[1], v[2] * dt_s])
-        return Box(box.center_m + delta, box.size_lwh_m, box.yaw_rad + w * dt_s)
-
-    def advanced(self, dt_s: float) -> "Motion":
-        """The motion after ``dt_s`` (velocity turned by the turn rate)."""
-        a = self.yaw_rate_radps * dt_s
-        c, s = math.cos(a), math.sin(a)
-        v = self.velocity_mps
-        return Motion(np.array([c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]]), self.yaw_rate_radps, self.known)
-
-
-def estimate_motion(times_s: Seq[float], boxes: Seq[Box]) -> Motion:
-    """Velocity and turn rate at the last box (world frame).
-
-    Two or three boxes: velocity from the last two, turn rate from the change of heading
-    of the displacements (box yaw can be flipped or noisy), taken only when the object
-    moves. Four or more (e.g. pre-annotated boxes with some jitter): a least-squares fit
-    of the centres over time (quadratic from five boxes), which averages the jitter out."""
-    if len(boxes) < 2:
-        return Motion()
-    t = np.asarray(times_s, dtype=np.float64)
-    c = np.array([b.center_m for b in boxes])
-    if len(boxes) >= 4:
-        return _fitted_motion(t, c)
-    v = (c[-1] - c[-2]) / (t[-1] - t[-2])
-    w = 0.0
-    if len(boxes) >= 3:
-        d1, d2 = c[-2] - c[-3], c[-1] - c[-2]
-        if min(np.linalg.norm(d1[:2]), np.linalg.norm(d2[:2])) > 0.2:
-            dh = angle_diff(math.atan2(d2[1], d2[0]), math.atan2(d1[1], d1[0]))
-            w = dh / (0.5 * (t[-1] - t[-3]))
-            # the velocity at the last box: the chord's direction lags by half the turn
-            a = 0.5 * w * (t[-1] - t[-2])
-            ca, sa = math.cos(a), math.sin(a)
-            v = np.array([ca * v[0] - sa * v[1], sa * v[0] + ca * v[1], v[2]])
-    return Motion(v, w, True)
-
-
-def _fitted_motion(t: np.ndarray, c: np.ndarray) -> Motion:
-    deg = 2 if len(t) >= 5 else 1
-    tt = t - t[-1]
-    coeffs = [np.polyfit(tt, c[:, k], deg) for k in range(3)]
-    v_end = np.array([np.polyval(np.polyder(p), 0.0) for p in coeffs])
-    v_start = np.array([np.polyval(np.polyder(p), tt[0]) for p in coeffs])
-    w = 0.0
-    if min(np.linalg.norm(v_end[:2]), np.linalg.norm(v_start[:2])) > 1.0 and tt[0] < 0:
-        w = angle_diff(math.atan2(v_end[1], v_end[0]), math.atan2(v_start[1], v_start[0])) / -tt[0]
-    return Motion(v_end, w, True)
 
 
 @dataclass(frozen=True)
@@ -190,7 +125,8 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
              points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
              yaw_gain: float = 1.0, keep_margin_m: float | None = None,
              search_margin_m: float | None = None, bottom_offset_m: float = 0.0,
-             centre_on_points: bool = False, top_gap_m: float | None = None) -> tuple[Box | None, int, float]:
+             centre_on_points: bool = False, top_gap_m: float | None = None,
+             hold_along: bool = False) -> tuple[Box | None, int, float]:
     """Fit the track's box (size of ``predicted`` kept) to the points near the prediction.
 
     The points are searched within ``search_margin_m`` (default ``params.search_margin_m``)
@@ -208,7 +144,10 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     on; given their points, the centroid is 0.06-0.16 m from the true centre against 0.11-0.43 m
     for the face fit on the people of four real sets, benchmarks/README.md). ``top_gap_m``: the box's top goes this far
     above the object's highest point (``start_top_gap_m``; a person's head is seen in every sweep,
-    the ground around a person often is not).
+    the ground around a person often is not). ``hold_along`` (a known motion, a rigid object):
+    along its heading the box stays at the prediction as far as it still covers the object's
+    points (``box_support.held_along_axis``): a far van's missed bumper or a car's hidden end
+    no longer slides the fit to the nearest seen face.
     Returns ``(box or None, number of object points used, explained)``: the share of the
     region's points within 0.5 m of the box that lie in it (+ 0.1 m; low: the box misses
     part of the object)."""
@@ -256,6 +195,8 @@ def fit_step(frame: Frame, predicted: Box, params: PropagationParams = Propagati
     if top_gap_m is not None:
         fit[2] = float(obj[:, 2].max()) + top_gap_m - 0.5 * fit[5]
     box = Box.from_array(fit)
+    if hold_along and not centre_on_points:
+        box = held_along_axis(box, pred, obj)
     near = inside & (points_in_boxes(pts, grown(box, 0.5).to_array()[None, :])[0] >= 0)
     held = near & (points_in_boxes(pts, grown(box, 0.1).to_array()[None, :])[0] >= 0)
     explained = float(held.sum()) / max(int(near.sum()), 1)
@@ -291,6 +232,14 @@ def start_top_gap_m(frame: Frame, box: Box, params: PropagationParams = Propagat
     if len(z) < params.min_points:
         return None
     return bottom + float(local.size_lwh_m[2]) - float(z.max())
+
+
+def points_held(frame: Frame, box: Box, points: np.ndarray | None = None) -> int:
+    """How many of the frame's points (sensor frame; all of them or a crop about ``box``) lie in
+    ``box`` (world)."""
+    origin = frame.T_world_sensor[:3, 3]
+    pts = points_about(frame, origin, _sensor_crop(frame, box, 0.5, points))
+    return int((points_in_boxes(pts, box_about(box, origin).to_array()[None, :])[0] >= 0).sum())
 
 
 def _sensor_crop(frame: Frame, box_world: Box, margin_m: float, points: np.ndarray | None) -> np.ndarray:
@@ -426,6 +375,7 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
     offset = start_bottom_offset_m(frames[start_frame], start.box, near_start)
     centroid = not _rigid(project, project.track(track_token).category)  # people: no faces to anchor on
     top_gap = start_top_gap_m(frames[start_frame], start.box, params, near_start) if centroid else None  # a head
+    start_held = points_held(frames[start_frame], start.box, near_start) if posed else 0
     steps: list[StepFit] = []
     box, t_box = start.box, frames[start_frame].timestamp_s  # last measured box and its time
     f_box = start_frame
@@ -450,12 +400,15 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
             pred = _scene_shifted(frames[f_box], frames[f], box, params, local, sweep(f_box))
             local = local if _covers(box, pred, margin + 4.0, SCENE_RADIUS_M + params.max_scene_shift_m) else None
         local = sweep(f) if local is None else local
+        # without poses the apparent motion carries the ego's turn: a rigid fit (the track's size
+        # bounds it) is not cut to the predicted position; a person's centroid fit has no such bound
+        keep = params.keep_margin_m if motion.known and (posed or centroid) else None
         fitted, n, explained = fit_step(frames[f], pred, params, points=local,
                                         max_yaw_dev_rad=params.moving_yaw_dev_rad if moving else None,
                                         yaw_gain=params.yaw_gain,
-                                        keep_margin_m=params.keep_margin_m if motion.known else None,
+                                        keep_margin_m=keep,
                                         search_margin_m=margin, bottom_offset_m=offset, centre_on_points=centroid,
-                                        top_gap_m=top_gap)
+                                        top_gap_m=top_gap, hold_along=motion.known)
         if followed and margin > params.search_margin_m:  # a parked car or a standing person: near the shift
             near = fit_step(frames[f], pred, params, points=local, yaw_gain=params.yaw_gain,
                             search_margin_m=params.search_margin_m, bottom_offset_m=offset,
@@ -464,27 +417,31 @@ def plan_propagation(project: Project, track_token: str, start_frame: int, n_fra
                     bev_iou(near[0], pred) >= params.min_bev_iou and \
                     (near[1] >= 0.5 * n or fitted is None or bev_iou(near[0], fitted) == 0.0):
                 fitted, n, explained = near  # not a fragment of the wide search's object (or that is another one)
-        if fitted is None:
-            steps.append(StepFit(f, pred, pred, n, math.nan, 0.0, "too_few_points"))
-            reason, stop_frame = f"too few points ({n} < {params.min_points})", f
-            break
-        jump = float(np.linalg.norm(fitted.center_m[:2] - pred.center_m[:2]))
-        iou = bev_iou(fitted, pred)
-        if explained < params.min_explained:
-            steps.append(StepFit(f, pred, pred, n, jump, iou, "poor_fit"))
-            reason, stop_frame = f"the box holds {explained:.0%} of the points around it", f
-            break
+        jump = float(np.linalg.norm(fitted.center_m[:2] - pred.center_m[:2])) if fitted is not None else math.nan
+        iou = bev_iou(fitted, pred) if fitted is not None else 0.0
         max_jump = max(params.max_jump_m, margin + 0.5)
-        # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone
-        if jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed):
-            steps.append(StepFit(f, pred, pred, n, jump, iou, "poor_fit"))
+        status, what = None, None
+        if fitted is None:
+            status, what = "too_few_points", f"too few points ({n} < {params.min_points})"
+        elif explained < params.min_explained:
+            status, what = "poor_fit", f"the box holds {explained:.0%} of the points around it"
+        # the scene's shift predicts to ~0.5 m, the class's speed bounds the rest: the jump test alone.
+        # A person with a known motion: a centroid within the keep margin of the prediction is near
+        # (the IoU of a 0.5 m footprint falls to 0.3 with a 0.25 m step)
+        elif jump > max_jump or (iou < params.min_bev_iou and margin <= params.search_margin_m + 0.5 and not followed
+                                 and not (centroid and motion.known and jump <= params.keep_margin_m)):
+            status = "poor_fit"
             what = f"jump {jump:.2f} m > {max_jump:.1f} m" if jump > max_jump \
                 else f"IoU with prediction {iou:.2f} < {params.min_bev_iou}"
+        elif stationary and jump > _snap_tolerance_m(pred, True):
+            status, what = "moved", f"a stationary object moved {jump:.2f} m (check the fit)"
+        if status is not None and status != "moved" and posed and (stationary or not motion.known) and \
+                0 < start_held < params.min_points and points_held(frames[f], pred, local) >= start_held:
+            status, fitted = None, pred  # too sparse to fit from the start, and no point left its box: no news
+            jump, iou = 0.0, 1.0
+        if status is not None:
+            steps.append(StepFit(f, pred, pred, n, jump, iou, status))
             reason, stop_frame = what, f
-            break
-        if stationary and jump > _snap_tolerance_m(pred, True):
-            steps.append(StepFit(f, pred, pred, n, jump, iou, "moved"))
-            reason, stop_frame = f"a stationary object moved {jump:.2f} m (check the fit)", f
             break
         if posed and (stationary or not motion.known) and jump <= _snap_tolerance_m(pred, stationary):
             new_box, status = pred, "kept"
