@@ -1,0 +1,159 @@
+"""The box fit with a class prior (pure NumPy + kernels): the seen rectangle (an L-shape heading),
+a cluster seen end-on turned, the seen faces grown by part of a sample step, each axis completed to
+the class's size away from the face the sensor saw, an ambiguous heading settled by the rays seen
+through, clear of a fence line, and the top between the scan lines."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sweeplabel.kernels import fit_box
+from sweeplabel.model import Box
+
+from .class_prior import ClassPrior
+from .seen_faces import extent_between_samples, seen_through, top_between_beams
+from .wall_line import FarLine, far_line
+
+
+def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
+                   sensor_xy_m: np.ndarray | None, sensor_m: np.ndarray | None = None,
+                   scene_m: np.ndarray | None = None) -> Box:
+    """A box fitted to one object's points, completed to the class's size where the points
+    show less than the class allows (the face the sensor saw stays put) and cut to the
+    class's largest size where they show more. The heading: an L-shape fit
+    (``lshape_yaw_rad``) from 10 points on, else the minimum-area rectangle's. With the sensor's
+    position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``), and with
+    the points around (``scene_m``) an ambiguous heading takes the box fewer rays see through."""
+    pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
+    box = _seen_rectangle(pts, ground_z_m)
+    line = None
+    if scene_m is not None and sensor_xy_m is not None and ground_z_m is not None and prior.elongated:
+        line = far_line(pts, box.yaw_rad, scene_m, sensor_xy_m, prior, ground_z_m)
+        if line is not None:  # a fence or wall along the far side: not the object
+            pts = np.ascontiguousarray(pts[~line.mask])
+            box = _seen_rectangle(pts, ground_z_m)
+    box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
+    if sensor_m is not None:
+        box = extent_between_samples(box, pts, sensor_m)
+    completed = complete_to_class(box, prior, sensor_xy_m)
+    if scene_m is not None and sensor_m is not None and prior.elongated:
+        completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
+    if line is not None:
+        completed = _clear_of_line(completed, box, prior, sensor_xy_m, line)
+    return top_between_beams(completed, pts, sensor_m, float(prior.high_lwh_m[2]))
+
+
+def _clear_of_line(completed: Box, seen: Box, prior: ClassPrior, sensor_xy_m: np.ndarray, line: FarLine) -> Box:
+    """The completion that stays in front of the fence line: when the class-sized box grown from
+    the seen rectangle reaches through the line, the one grown with the rectangle's axes swapped
+    (the seen side taken for the other face), if that one does not; its far face no further than
+    the line's near edge."""
+    if line.crossed_by(completed):
+        l, w, h = seen.size_lwh_m
+        for yaw in (seen.yaw_rad, seen.yaw_rad + 0.5 * math.pi):
+            size = [l, w, h] if yaw == seen.yaw_rad else [w, l, h]
+            other = complete_to_class(Box(seen.center_m, size, yaw), prior, sensor_xy_m)
+            if not line.crossed_by(other):
+                completed = other
+                break
+    return line.kept_in_front(completed)
+
+
+def _seen_rectangle(pts: np.ndarray, ground_z_m: float | None) -> Box:
+    """The points' rectangle on the ground: an L-shape heading from 10 points on."""
+    box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
+    if len(pts) >= 10:
+        step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
+        box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
+    return box
+
+
+def _least_seen_through(completed: Box, seen: Box, prior: ClassPrior, sensor_m: np.ndarray,
+                        scene_m: np.ndarray, min_rays: int = 3) -> Box:
+    """Of the class-sized box completed from the seen rectangle and the one completed with the
+    rectangle's axes swapped (the seen side taken for the other face), the one fewer sensor rays
+    pass through. A rectangle whose sides both fit either axis of the class (a short line of a far
+    car: its side or its back?) is ambiguous; the free space the LiDAR measured behind it is not."""
+    l, w, h = seen.size_lwh_m
+    if not (w <= prior.high_lwh_m[0] and l <= prior.high_lwh_m[1] + 0.1):
+        return completed  # the seen length cannot be a width: no question
+    other = complete_to_class(Box(seen.center_m, [w, l, h], seen.yaw_rad + 0.5 * math.pi), prior,
+                              sensor_m[:2])
+    rays, other_rays = seen_through(completed, scene_m, sensor_m), seen_through(other, scene_m, sensor_m)
+    return other if other_rays + min_rays <= rays and other_rays <= 0.5 * rays else completed
+
+
+def lshape_yaw_rad(xy_m: np.ndarray, step_rad: float = math.radians(1.0), min_dist_m: float = 0.01) -> float:
+    """Heading in [0, 90) degrees of the rectangle whose sides the points hug best: the
+    closeness criterion of Zhang et al., "Efficient L-Shape Fitting for Vehicle Detection
+    Using Laser Scanners" (IEEE IV 2017). On the real sets' vehicles (points of the truth
+    boxes) 2 % are more than 10 degrees off, against 12 % for the minimum-area rectangle."""
+    angles = np.arange(0.0, 0.5 * math.pi, step_rad)
+    c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    xy = xy_m - xy_m.mean(axis=0)
+    u = xy[:, 0][None, :] * c + xy[:, 1][None, :] * s
+    v = -xy[:, 0][None, :] * s + xy[:, 1][None, :] * c
+    du = np.minimum(u.max(axis=1, keepdims=True) - u, u - u.min(axis=1, keepdims=True))
+    dv = np.minimum(v.max(axis=1, keepdims=True) - v, v - v.min(axis=1, keepdims=True))
+    score = (1.0 / np.maximum(np.minimum(du, dv), min_dist_m)).sum(axis=1)
+    return float(angles[int(np.argmax(score))])
+
+
+def _rectangle_at_yaw(points: np.ndarray, yaw_rad: float, like: Box) -> Box:
+    """The bounding rectangle of ``points`` at ``yaw_rad`` (length along the longer side),
+    with the height and bottom of ``like``."""
+    c, s = math.cos(yaw_rad), math.sin(yaw_rad)
+    x, y = points[:, 0].astype(np.float64), points[:, 1].astype(np.float64)
+    u, v = x * c + y * s, -x * s + y * c
+    uc, vc = 0.5 * (u.min() + u.max()), 0.5 * (v.min() + v.max())
+    length, width = float(np.ptp(u)), float(np.ptp(v))
+    if width > length:
+        length, width, yaw_rad = width, length, yaw_rad + 0.5 * math.pi
+    centre = [uc * c - vc * s, uc * s + vc * c, like.center_m[2]]
+    return Box(centre, [length, width, like.size_lwh_m[2]], math.atan2(math.sin(yaw_rad), math.cos(yaw_rad)))
+
+
+def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | None) -> Box:
+    """An axis the points show below the class's range (a person's footprint: below the
+    class's mean) takes the class's mean; a length a
+    little short of the mean the class's short end (mean - 1 spread); an axis above the
+    range the class's largest size. Length and width keep the face towards the sensor (grow symmetrically when the
+    sensor faces that axis' middle); height keeps the bottom."""
+    size = box.size_lwh_m
+    to_sensor = np.zeros(3)
+    if sensor_xy_m is not None:
+        to_sensor = box.rotation.T @ (np.array([sensor_xy_m[0], sensor_xy_m[1], 0.0]) - box.center_m * [1, 1, 0])
+    delta, anchor = np.zeros(3), np.zeros(3)
+    for axis in (0, 1, 2):
+        if axis == 2 and prior.rigid and size[axis] < prior.low_lwh_m[axis]:
+            # the roof between two beams: one spread above the highest point (at least the low end)
+            spread = (prior.mean_lwh_m[2] - prior.low_lwh_m[2]) / 2.5
+            delta[axis] = min(max(size[axis] + spread, prior.low_lwh_m[2]), prior.mean_lwh_m[2]) - size[axis]
+        elif size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid
+                                                    and size[axis] < prior.mean_lwh_m[axis]):
+            # a part seen (a person's box holds the swing of arms and legs the sweep did not catch): the mean
+            delta[axis] = prior.mean_lwh_m[axis] - size[axis]
+        elif size[axis] < prior.complete_below_lwh_m[axis]:  # most of it seen: the class's short end
+            delta[axis] = prior.complete_below_lwh_m[axis] - size[axis]
+        elif size[axis] > prior.high_lwh_m[axis]:
+            delta[axis] = prior.high_lwh_m[axis] - size[axis]
+        if axis == 2:
+            anchor[axis] = -1.0
+        elif abs(to_sensor[axis]) > 0.5 * size[axis]:
+            anchor[axis] = float(np.sign(to_sensor[axis]))
+    if not np.any(delta):
+        return box
+    return box.resized_anchored(delta, anchor)
+
+
+def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3) -> Box:
+    """A cluster seen end-on (only the back or the front) fits a rectangle whose long
+    side is the object's width; when the long side is no longer than the default width
+    (+ tolerance) while the default is elongated, turn the box by 90 degrees."""
+    length_m, width_m = float(default_size_lwh_m[0]), float(default_size_lwh_m[1])
+    if length_m < 1.5 * width_m or box.size_lwh_m[0] > width_m + tolerance_m:
+        return box
+    l, w, h = box.size_lwh_m
+    return Box(box.center_m, [w, l, h], box.yaw_rad + math.pi / 2.0)
