@@ -17,10 +17,9 @@ from typing import Callable
 import numpy as np
 
 from sweeplabel.io.las import LasStream
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Sequence
 
-from .frame_data import FrameData, normalised_intensity, to_render_frame
+from .frame_data import FrameData, normalised_intensity, to_render_frame, view_ground_mask
 
 CHUNK_POINTS = 1_000_000
 PARTIAL_EVERY_S = 1.0
@@ -59,7 +58,7 @@ def _frame_data(frame_index: int, points: np.ndarray, T_world_sensor: np.ndarray
                 with_ground: bool) -> FrameData:
     xyz_m = to_render_frame(points, T_world_sensor, origin_m)
     if with_ground and len(points):
-        ground = segment_ground(np.ascontiguousarray(points[:, :3]), method="grid")
+        ground = view_ground_mask(np.ascontiguousarray(points[:, :3], dtype=np.float32), "grid")
     else:
         ground = np.zeros(len(points), dtype=bool)
     sensor_m = (T_world_sensor[:3, 3] - origin_m).astype(np.float64)

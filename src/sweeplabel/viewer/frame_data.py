@@ -69,7 +69,7 @@ def label_points(xyz_m: np.ndarray, annotations: list[Annotation], render_origin
     return tokens, labels
 
 
-def _segment_ground(sensor_xyz: np.ndarray, method: str) -> np.ndarray:
+def view_ground_mask(sensor_xyz: np.ndarray, method: str) -> np.ndarray:
     """The kernel once the kernels are ready; before (the first frames of a session,
     while ``warmup`` loads or, on a first run, compiles them: 20 s and more) its NumPy
     twin, which gives the same mask (parity-tested) in ~0.1 s a 110k-point sweep, so
@@ -122,11 +122,11 @@ def load_frame_data(sequence: Sequence, frame_index: int, annotations: list[Anno
     sensor_xyz = np.ascontiguousarray(points[:, :3], dtype=np.float32)
     if len(points) and not is_map:
         try:
-            ground = _segment_ground(sensor_xyz, "patchwork")
+            ground = view_ground_mask(sensor_xyz, "patchwork")
         except ValueError:  # too few / degenerate points for Patchwork++
-            ground = _segment_ground(sensor_xyz, "grid")
+            ground = view_ground_mask(sensor_xyz, "grid")
     elif len(points):
-        ground = _segment_ground(sensor_xyz, "grid")
+        ground = view_ground_mask(sensor_xyz, "grid")
     else:
         ground = np.zeros(0, dtype=bool)
     sensor_m = (frame.T_world_sensor[:3, 3] - origin_m).astype(np.float64)
