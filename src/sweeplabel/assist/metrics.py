@@ -61,37 +61,21 @@ class EvalResult:
 
 def evaluate(predicted: Mapping[int, Sequence[LabeledBox]], truth: Mapping[int, Sequence[LabeledBox]],
              min_bev_iou: float = 0.1, ignore: Mapping[int, Sequence[LabeledBox]] | None = None) -> EvalResult:
-    """Match predictions to truth per frame (Hungarian on BEV IoU, kept at >= ``min_bev_iou``).
+    """Match predictions to truth per frame (Hungarian on BEV IoU, kept at >= ``min_bev_iou``),
+    all classes together: the evaluation protocol's matching (``assist.evaluate``), one group.
 
     An id switch is counted when a truth track is matched to a predicted id other than the
     one it was last matched to. Predictions matching an ``ignore`` box (e.g. truth with too
     few points) count neither as true nor as false positives."""
-    result = EvalResult()
-    last_match: dict[str, str] = {}
-    for frame in sorted(set(predicted) | set(truth)):
-        preds, gts = list(predicted.get(frame, ())), list(truth.get(frame, ()))
-        iou = bev_iou_matrix([p.box for p in preds], [g.box for g in gts])
-        from scipy.optimize import linear_sum_assignment  # deferred: scipy.optimize costs ~1 s at start-up
+    from .evaluate import EvalBox, evaluate_group
 
-        rows, cols = linear_sum_assignment(-iou) if iou.size else (np.array([], int), np.array([], int))
-        matched_p, matched_g = set(), set()
-        for r, c in zip(rows, cols):
-            if iou[r, c] < min_bev_iou:
-                continue
-            matched_p.add(r)
-            matched_g.add(c)
-            result.true_positives += 1
-            result.bev_ious.append(float(iou[r, c]))
-            result.ious_3d.append(iou_3d(preds[r].box, gts[c].box))
-            gid, pid = gts[c].track_id, preds[r].track_id
-            if gid in last_match and last_match[gid] != pid:
-                result.id_switches += 1
-            last_match[gid] = pid
-        result.false_negatives += len(gts) - len(matched_g)
-        rest = [p for i, p in enumerate(preds) if i not in matched_p]
-        ign = list((ignore or {}).get(frame, ()))
-        if rest and ign:
-            hit = bev_iou_matrix([p.box for p in rest], [g.box for g in ign]).max(axis=1) >= min_bev_iou
-            rest = [p for p, h in zip(rest, hit) if not h]
-        result.false_positives += len(rest)
-    return result
+    def boxes(frames: Mapping[int, Sequence[LabeledBox]], ignored: bool = False) -> dict[int, list[EvalBox]]:
+        return {f: [EvalBox(b.track_id, b.box, b.category, ignore=ignored, group="all") for b in items]
+                for f, items in frames.items()}
+
+    gts = boxes(truth)
+    for f, items in boxes(ignore or {}, ignored=True).items():
+        gts[f] = gts.get(f, []) + items
+    group = evaluate_group(boxes(predicted), gts, "all", "bev", min_bev_iou)
+    return EvalResult(group.true_positives, group.false_positives, group.false_negatives, group.id_switches,
+                      group.bev_ious, group.ious_3d)
