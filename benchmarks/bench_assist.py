@@ -41,7 +41,7 @@ from sweeplabel.assist.interpolation import interpolate_track
 from sweeplabel.assist.metrics import LabeledBox, bev_iou, evaluate, iou_3d
 from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.preannotate import AutoTrack, preannotate_sequence, preannotation_command
-from sweeplabel.assist.propagation import plan_propagation, refit_box
+from sweeplabel.assist.propagation import plan_propagation, refit_in_frame
 from sweeplabel.assist.size import unify_track_size
 from sweeplabel.io import LoadedSequence, read_sequence
 from sweeplabel.io.synthetic import generate_sequence
@@ -152,7 +152,7 @@ def fix_frame(project: Project, token: str | None, f: int, gt: Box, default_lwh:
     if cur is None:
         return one_click(project, f, gt, default_lwh, target_iou)
     options = [nudged(cur.box, gt, target_iou)]
-    refit, _ = refit_box(project.sequence[f], cur.box)
+    refit, _ = refit_in_frame(project.sequence[f], cur.box)
     if refit is not None:
         box, n = nudged(refit, gt, target_iou)
         options.append((box, 1 + n))

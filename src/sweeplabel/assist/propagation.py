@@ -37,7 +37,7 @@ import numpy as np
 from ..model import Project, Source, frame_number
 from .iou import bev_iou
 from .motion import Motion, estimate_motion
-from .propagation_fit import _snap_tolerance_m, fit_step, refit_box
+from .propagation_fit import _snap_tolerance_m, fit_step, refit_in_frame
 from .propagation_params import PropagationParams
 from .propagation_points import (
     _crop_about,
@@ -64,7 +64,7 @@ from .propagation_search import (
 __all__ = [
     "LATERAL_WEIGHT", "MAX_SIDESTEP_M", "SCENE_RADIUS_M", "STOP_ATTRIBUTE", "STOP_STATUSES", "Motion",
     "PropagationParams", "PropagationReport", "StepFit", "class_max_speed_mps", "estimate_motion", "fit_step",
-    "plan_propagation", "points_held", "propagate_track", "refit_box", "search_margin_m", "start_bottom_offset_m",
+    "plan_propagation", "points_held", "propagate_track", "refit_in_frame", "search_margin_m", "start_bottom_offset_m",
     "start_top_gap_m",
 ]
 

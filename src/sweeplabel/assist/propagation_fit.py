@@ -1,4 +1,4 @@
-"""The fit of one propagation step (``fit_step``, ``refit_box``): the track's box fitted to the
+"""The fit of one propagation step (``fit_step``, ``refit_in_frame``): the track's box fitted to the
 object's points near the prediction, on the local ground, with the share of the points around it
 that it explains; and how far a kept (stationary) prediction may differ from the fit."""
 
@@ -15,7 +15,7 @@ from .propagation_points import _crop_about, _local_ground_z, _sensor_crop
 from .propagation_search import _object_cluster
 
 
-def refit_box(frame: Frame, predicted: Box, params: PropagationParams = PropagationParams(),
+def refit_in_frame(frame: Frame, predicted: Box, params: PropagationParams = PropagationParams(),
               points: np.ndarray | None = None, max_yaw_dev_rad: float | None = None,
               yaw_gain: float = 1.0, keep_margin_m: float | None = None,
               search_margin_m: float | None = None) -> tuple[Box | None, int]:
