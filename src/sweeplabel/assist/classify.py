@@ -171,8 +171,8 @@ class PreannotateParams:
     # and kept within a body's bounds (``scored.person_box``); False: the class size on the seen face
     person_box_from_points: bool = True
     # in a sequence without poses whose scene moves by more than the tracker's gate between sweeps,
-    # the candidates scored as people are tracked apart in the frame that follows the ego's motion
-    # (``ego_motion``; the other candidates as before, in each sensor's frame)
+    # the candidates scored as people or riders are tracked apart in the frame that follows the
+    # ego's motion (``ego_motion``; vehicles as before, in each sensor's frame)
     person_ego_tracking: bool = True
 
 

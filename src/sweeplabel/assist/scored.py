@@ -201,7 +201,6 @@ PERSON_MIN_LW_M = (0.5, 0.4)  # (longer, shorter side)
 PERSON_MAX_LW_M = (1.2, 0.9)
 # a walking person's box holds both feet: a step (0.65-0.75 m for an adult) and a foot (0.26 m)
 PERSON_STRIDE_M = 0.9
-PERSON_TRIM = 0.0  # share of the points left out at each end of an axis (an arm, a stray return)
 
 
 def person_box(det: Detection, yaw_rad: float | None, box: Box, walking: bool = False) -> Box:
@@ -214,7 +213,7 @@ def person_box(det: Detection, yaw_rad: float | None, box: Box, walking: bool = 
         yaw_rad = float(fit_box(pay.points_m[:, :3])[6])
     c, s = math.cos(yaw_rad), math.sin(yaw_rad)
     u, v = pts @ np.array([c, s]), pts @ np.array([-s, c])
-    (u0, u1), (v0, v1) = np.quantile(u, [PERSON_TRIM, 1 - PERSON_TRIM]), np.quantile(v, [PERSON_TRIM, 1 - PERSON_TRIM])
+    (u0, u1), (v0, v1) = (u.min(), u.max()), (v.min(), v.max())
     longer_u = walking or (u1 - u0) >= (v1 - v0)
     lo = PERSON_MIN_LW_M if longer_u else PERSON_MIN_LW_M[::-1]
     hi = PERSON_MAX_LW_M if longer_u else PERSON_MAX_LW_M[::-1]

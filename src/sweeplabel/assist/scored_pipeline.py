@@ -18,6 +18,11 @@ from .scorer import GROUPS, Scorer, load_scorer, object_score
 from .track_cleanup import AutoTrack, drop_nested_tracks, split_inconsistent_tracks, stitch_tracks
 from .tracker import Detection, MultiObjectTracker, TrackState
 
+# the groups tracked in the ego-motion frame of a pose-less moving sequence: people and riders
+# (the model calls a walker's stride a bicycle in some frames: one tracker keeps the person whole);
+# vehicles stay in the sensor frame (tracked in the ego frame they gained recall on SUSTechPOINTS
+# but lost precision: benchmarks/README.md, score3 and ped5)
+_EGO_GROUPS = ("pedestrian", "cyclist")
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
@@ -30,8 +35,8 @@ class DetectionRun:
     tracks: list[TrackState] = field(default_factory=list)
     times_s: dict[int, float] = field(default_factory=dict)
     independent: bool = False
-    # people tracked apart in the ego-motion frame (``person_offsets``: a pose-less moving
-    # sequence): their tracks, in that frame
+    # people and riders tracked apart in the ego-motion frame (``person_offsets``: a pose-less
+    # moving sequence): their tracks, in that frame
     person_tracks: list[TrackState] = field(default_factory=list)
 
 
@@ -42,8 +47,8 @@ def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Score
                     person_offsets: dict[int, np.ndarray] | None = None) -> DetectionRun:
     """Detect (and, with a scorer, score and filter) every frame; track unless independent
     (``independent``: None, from the sequence's kind). With ``person_offsets`` (each frame's
-    ego position, ``ego_motion``) the candidates scored as people are tracked apart, each moved
-    by its frame's offset (``person_tracks``, in that frame)."""
+    ego position, ``ego_motion``) the candidates scored as people or riders are tracked apart,
+    each moved by its frame's offset (``person_tracks``, in that frame)."""
     from .preannotate import PreannotationCancelled, detect_frame
 
     indices = list(range(len(sequence))) if frames is None else list(frames)
@@ -64,9 +69,9 @@ def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Score
             dets = score_detections(frame, dets, scorer, params.candidate_min_score)
         run.detections[i] = dets
         if people is not None:
-            persons = [d for d in dets if is_person_candidate(d)]
+            persons = [d for d in dets if tracked_in_ego_frame(d)]
             people.step(i, frame.timestamp_s, [shifted_detection(d, person_offsets[i]) for d in persons])
-            dets_tracked = [d for d in dets if not is_person_candidate(d)]
+            dets_tracked = [d for d in dets if not tracked_in_ego_frame(d)]
         else:
             dets_tracked = dets
         if tracker is not None:
@@ -80,10 +85,10 @@ def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Score
     return run
 
 
-def is_person_candidate(det: Detection) -> bool:
-    """A scored candidate whose most likely object group (frame level) is pedestrian."""
+def tracked_in_ego_frame(det: Detection) -> bool:
+    """A scored candidate whose most likely object group (frame level) is a person or a rider."""
     probs = getattr(det.payload, "probs", None)
-    return probs is not None and GROUPS[1 + int(np.argmax(probs[1:]))] == "pedestrian"
+    return probs is not None and GROUPS[1 + int(np.argmax(probs[1:]))] in _EGO_GROUPS
 
 
 def shifted_detection(det: Detection, offset_m: np.ndarray) -> Detection:
@@ -128,8 +133,8 @@ def _ego_offsets(sequence: Sequence, indices: list[int], params: PreannotatePara
 
 def _person_offsets(sequence: Sequence, indices: list[int], params: PreannotateParams) -> dict | None:
     """For a sequence without poses whose static scene moves by more than the tracker's gate
-    between frames: each frame's ego position (``ego_motion``), in whose frame people are
-    tracked (a standing or walking person moves less than the gate there); None otherwise."""
+    between frames: each frame's ego position (``ego_motion``), in whose frame people and riders
+    are tracked (a standing or walking person moves less than the gate there); None otherwise."""
     if not params.person_ego_tracking or len(indices) < 2 or is_independent(sequence):
         return None
     if has_poses(sequence, indices):
