@@ -195,8 +195,8 @@ def person_centre(det: Detection, box: Box) -> np.ndarray:
 # 0.00-0.08 m from the centroid of its points and its sides 0.02-0.11 m beyond their extent
 # where the points are dense (KITTI, SUSTechPOINTS)
 PERSON_MARGIN_M = 0.1  # added to the points' extent on each axis: the returns do not reach the edges
-# a person's body: no box narrower than a chest's depth or a pair of shoulders, none longer than
-# a stride (a step of 0.75-0.9 m and a foot) nor wider than arms held out
+# no box smaller than the smallest person labelled on the five real sets (SUSTechPOINTS, 0.40 x 0.50),
+# none longer than a long stride (KITTI object's walker, 1.20 m) nor wider than arms held out
 PERSON_MIN_LW_M = (0.5, 0.4)  # (longer, shorter side)
 PERSON_MAX_LW_M = (1.2, 0.9)
 # a walking person's box holds both feet: a step (0.65-0.75 m for an adult) and a foot (0.26 m)
@@ -276,7 +276,8 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
         boxes = {f: box.with_center(person_centre(det, box)) for (f, box), det in zip(boxes.items(), dets)}
     person_own = group == "pedestrian" and params.person_box_from_points
     if person_own:  # a person is no rigid box: each frame's box holds that frame's points
-        boxes = {f: person_box(det, yaw if moving else None, boxes[f], moving) for f, det, yaw in zip(frames, dets, headings)}
+        boxes = {f: person_box(det, yaw if moving else None, boxes[f], moving)
+                 for f, det, yaw in zip(frames, dets, headings)}
     if not moving and not person_own:
         boxes = _one_static_box(boxes, dets)
         if params.prior_fit and group == "vehicle":
