@@ -167,6 +167,13 @@ class PreannotateParams:
     # a person's box stands on the seen points' centroid set back by a round body's depth
     # (``scored.person_centre``); False: the box fitted with the class size on the seen face
     person_centre_from_points: bool = False
+    # a person's box in each frame is the rectangle holding that frame's points, grown by a margin
+    # and kept within a body's bounds (``scored.person_box``); False: the class size on the seen face
+    person_box_from_points: bool = True
+    # in a sequence without poses whose scene moves by more than the tracker's gate between sweeps,
+    # the candidates scored as people or riders are tracked apart in the frame that follows the
+    # ego's motion (``ego_motion``; vehicles as before, in each sensor's frame)
+    person_ego_tracking: bool = True
 
 
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..kernels import fit_box
 from ..model import Box, Frame, Sequence
 from .classify import _CYC, ClassRule, ClusterPayload, PreannotateParams, extent_along
 from .scorer import GROUPS, Scorer, object_score, with_track
@@ -189,6 +190,42 @@ def person_centre(det: Detection, box: Box) -> np.ndarray:
     return np.array([xy[0], xy[1], box.center_m[2]])
 
 
+# a labeller's box around a person holds the seen points (the stride, the arms) and little more:
+# measured on the real sets (benchmarks/README.md, Follow-up ped5) the truth box's centre lies
+# 0.00-0.08 m from the centroid of its points and its sides 0.02-0.11 m beyond their extent
+# where the points are dense (KITTI, SUSTechPOINTS)
+PERSON_MARGIN_M = 0.1  # added to the points' extent on each axis: the returns do not reach the edges
+# no box smaller than the smallest person labelled on the five real sets (SUSTechPOINTS, 0.40 x 0.50),
+# none longer than a long stride (KITTI object's walker, 1.20 m) nor wider than arms held out
+PERSON_MIN_LW_M = (0.5, 0.4)  # (longer, shorter side)
+PERSON_MAX_LW_M = (1.2, 0.9)
+# a walking person's box holds both feet: a step (0.65-0.75 m for an adult) and a foot (0.26 m)
+PERSON_STRIDE_M = 0.9
+
+
+def person_box(det: Detection, yaw_rad: float | None, box: Box, walking: bool = False) -> Box:
+    """A person's box (world) from its own points: the BEV rectangle that holds them (at
+    ``yaw_rad``, the direction of travel; None: the tightest, the minimum-area rectangle), grown
+    by ``PERSON_MARGIN_M`` and kept within a body's bounds; the height of ``box``."""
+    pay = det.payload
+    pts = pay.points_m[:, :2].astype(np.float64)
+    if yaw_rad is None:
+        yaw_rad = float(fit_box(pay.points_m[:, :3])[6])
+    c, s = math.cos(yaw_rad), math.sin(yaw_rad)
+    u, v = pts @ np.array([c, s]), pts @ np.array([-s, c])
+    (u0, u1), (v0, v1) = (u.min(), u.max()), (v.min(), v.max())
+    longer_u = walking or (u1 - u0) >= (v1 - v0)
+    lo = PERSON_MIN_LW_M if longer_u else PERSON_MIN_LW_M[::-1]
+    hi = PERSON_MAX_LW_M if longer_u else PERSON_MAX_LW_M[::-1]
+    if walking:  # along the direction of travel
+        lo = (max(lo[0], PERSON_STRIDE_M), lo[1])
+    length = float(np.clip(u1 - u0 + PERSON_MARGIN_M, lo[0], hi[0]))
+    width = float(np.clip(v1 - v0 + PERSON_MARGIN_M, lo[1], hi[1]))
+    cu, cv = 0.5 * (u0 + u1), 0.5 * (v0 + v1)
+    xy = np.array([c * cu - s * cv, s * cu + c * cv]) + pay.origin_m[:2]
+    return Box([xy[0], xy[1], box.center_m[2]], [length, width, box.size_lwh_m[2]], yaw_rad)
+
+
 def above_road(dets: list[Detection], max_clearance_m: float | None) -> bool:
     """Most observations stand on no measured road and their lowest points lie, in the median,
     more than ``max_clearance_m`` above the road extrapolated from the sensor's
@@ -237,7 +274,11 @@ def finalize_scored(state: TrackState, group: str, score: float, times_s: dict[i
     boxes = {f: _refit(det, size, yaw, params) for f, det, yaw in zip(frames, dets, headings)}
     if group == "pedestrian" and params.person_centre_from_points:
         boxes = {f: box.with_center(person_centre(det, box)) for (f, box), det in zip(boxes.items(), dets)}
-    if not moving:
+    person_own = group == "pedestrian" and params.person_box_from_points
+    if person_own:  # a person is no rigid box: each frame's box holds that frame's points
+        boxes = {f: person_box(det, yaw if moving else None, boxes[f], moving)
+                 for f, det, yaw in zip(frames, dets, headings)}
+    if not moving and not person_own:
         boxes = _one_static_box(boxes, dets)
         if params.prior_fit and group == "vehicle":
             boxes = static_prior_boxes(dets, frames, category, headings[0], boxes)

@@ -4,8 +4,10 @@ keep each frame's candidates on their own (one frame, independent frames)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
+
+import numpy as np
 
 from ..kernels import GroundSegmenter
 from ..model import Sequence
@@ -16,6 +18,11 @@ from .scorer import GROUPS, Scorer, load_scorer, object_score
 from .track_cleanup import AutoTrack, drop_nested_tracks, split_inconsistent_tracks, stitch_tracks
 from .tracker import Detection, MultiObjectTracker, TrackState
 
+# the groups tracked in the ego-motion frame of a pose-less moving sequence: people and riders
+# (the model calls a walker's stride a bicycle in some frames: one tracker keeps the person whole);
+# vehicles stay in the sensor frame (tracked in the ego frame they gained recall on SUSTechPOINTS
+# but lost precision: benchmarks/README.md, score3 and ped5)
+_EGO_GROUPS = ("pedestrian", "cyclist")
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
@@ -28,20 +35,27 @@ class DetectionRun:
     tracks: list[TrackState] = field(default_factory=list)
     times_s: dict[int, float] = field(default_factory=dict)
     independent: bool = False
+    # people and riders tracked apart in the ego-motion frame (``person_offsets``: a pose-less
+    # moving sequence): their tracks, in that frame
+    person_tracks: list[TrackState] = field(default_factory=list)
 
 
 def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Scorer | None,
                     progress: ProgressFn | None = None, cancel: CancelFn | None = None,
                     frames: list[int] | None = None, total: int | None = None,
-                    independent: bool | None = None) -> DetectionRun:
+                    independent: bool | None = None,
+                    person_offsets: dict[int, np.ndarray] | None = None) -> DetectionRun:
     """Detect (and, with a scorer, score and filter) every frame; track unless independent
-    (``independent``: None, from the sequence's kind)."""
+    (``independent``: None, from the sequence's kind). With ``person_offsets`` (each frame's
+    ego position, ``ego_motion``) the candidates scored as people or riders are tracked apart,
+    each moved by its frame's offset (``person_tracks``, in that frame)."""
     from .preannotate import PreannotationCancelled, detect_frame
 
     indices = list(range(len(sequence))) if frames is None else list(frames)
     run = DetectionRun(independent=is_independent(sequence) if independent is None else independent)
     segmenter = GroundSegmenter(method=params.ground_method)
     tracker = None if run.independent else MultiObjectTracker(params.tracker)
+    people = None if tracker is None or person_offsets is None else MultiObjectTracker(params.tracker)
     total = total or len(indices) + 1
     for k, i in enumerate(indices):
         if cancel is not None and cancel():
@@ -54,13 +68,33 @@ def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Score
         if scorer is not None:
             dets = score_detections(frame, dets, scorer, params.candidate_min_score)
         run.detections[i] = dets
+        if people is not None:
+            persons = [d for d in dets if tracked_in_ego_frame(d)]
+            people.step(i, frame.timestamp_s, [shifted_detection(d, person_offsets[i]) for d in persons])
+            dets_tracked = [d for d in dets if not tracked_in_ego_frame(d)]
+        else:
+            dets_tracked = dets
         if tracker is not None:
-            tracker.step(i, frame.timestamp_s, dets)
+            tracker.step(i, frame.timestamp_s, dets_tracked)
         if progress is not None:
             progress(k + 1, total)
     if tracker is not None:
         run.tracks = split_inconsistent_tracks(tracker.tracks(), run.times_s, params)
+    if people is not None:
+        run.person_tracks = split_inconsistent_tracks(people.tracks(), run.times_s, params)
     return run
+
+
+def tracked_in_ego_frame(det: Detection) -> bool:
+    """A scored candidate whose most likely object group (frame level) is a person or a rider."""
+    probs = getattr(det.payload, "probs", None)
+    return probs is not None and GROUPS[1 + int(np.argmax(probs[1:]))] in _EGO_GROUPS
+
+
+def shifted_detection(det: Detection, offset_m: np.ndarray) -> Detection:
+    """The detection moved by ``offset_m`` (world), its sensor position with it."""
+    return replace(det, box=det.box.translated(offset_m),
+                   payload=replace(det.payload, origin_m=np.asarray(det.payload.origin_m) + offset_m))
 
 
 def preannotate_scored(sequence: Sequence, params: PreannotateParams = PreannotateParams(),
@@ -73,9 +107,12 @@ def preannotate_scored(sequence: Sequence, params: PreannotateParams = Preannota
     total = len(indices) + 1
     offsets = _ego_offsets(sequence, indices, params)
     independent = True if offsets is None and _untrackable(sequence, indices, params) else None
+    person_offsets = _person_offsets(sequence, indices, params) if offsets is None and independent is None else None
     run = detect_sequence(sequence if offsets is None else shifted_sequence(sequence, offsets), params, scorer,
-                          progress, cancel, indices, total, independent)
+                          progress, cancel, indices, total, independent, person_offsets)
     result = single_frame_tracks(run, params) if run.independent else sequence_tracks(run, scorer, params)
+    if person_offsets is not None:
+        result += back_to_frames(sequence_tracks(run, scorer, params, run.person_tracks), person_offsets)
     if offsets is not None:
         result = back_to_frames(result, offsets)
     if progress is not None:
@@ -94,6 +131,17 @@ def _ego_offsets(sequence: Sequence, indices: list[int], params: PreannotatePara
     return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m)
 
 
+def _person_offsets(sequence: Sequence, indices: list[int], params: PreannotateParams) -> dict | None:
+    """For a sequence without poses whose static scene moves by more than the tracker's gate
+    between frames: each frame's ego position (``ego_motion``), in whose frame people and riders
+    are tracked (a standing or walking person moves less than the gate there); None otherwise."""
+    if not params.person_ego_tracking or len(indices) < 2 or is_independent(sequence):
+        return None
+    if has_poses(sequence, indices):
+        return None
+    return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m)
+
+
 def _untrackable(sequence: Sequence, indices: list[int], params: PreannotateParams) -> bool:
     """A sequence without poses whose static scene moves between frames by more than the
     tracker's gate: nothing can be confirmed over it, so its frames are taken one by one."""
@@ -104,9 +152,11 @@ def _untrackable(sequence: Sequence, indices: list[int], params: PreannotatePara
     return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m) is not None
 
 
-def sequence_tracks(run: DetectionRun, scorer: Scorer, params: PreannotateParams) -> list[AutoTrack]:
+def sequence_tracks(run: DetectionRun, scorer: Scorer, params: PreannotateParams,
+                    states: list[TrackState] | None = None) -> list[AutoTrack]:
+    """The kept auto tracks of ``states`` (default: the run's tracks)."""
     out = []
-    for state in run.tracks:
+    for state in run.tracks if states is None else states:
         group, score, box_scores = score_track(state, run.times_s, scorer)
         if score >= params.min_score:
             auto = finalize_scored(state, group, score, run.times_s, params, box_scores)
