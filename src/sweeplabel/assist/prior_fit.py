@@ -16,6 +16,10 @@ from .class_prior import ClassPrior
 from .seen_faces import extent_between_samples, seen_through, top_between_beams
 from .wall_line import FarLine, far_line
 
+# a box-bodied vehicle is at least this wide at its class's narrowest (cars 1.58 m, vans 1.52); a two-wheeler
+# (its end: a handlebar, a wheel; widest 1.14 m) and a rack are not a face: physical, not tuned (1.14-1.52 alike)
+BODY_MIN_WIDTH_M = 1.2
+
 
 def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPrior,
                    sensor_xy_m: np.ndarray | None, sensor_m: np.ndarray | None = None,
@@ -37,7 +41,7 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
     if sensor_m is not None:
         box = extent_between_samples(box, pts, sensor_m)
-    completed = complete_to_class(box, prior, sensor_xy_m)
+    completed = complete_to_class(box, prior, sensor_xy_m, faces_seen=sensor_m is not None)
     if scene_m is not None and sensor_m is not None and prior.elongated:
         completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
     if line is not None:
@@ -54,7 +58,7 @@ def _clear_of_line(completed: Box, seen: Box, prior: ClassPrior, sensor_xy_m: np
         l, w, h = seen.size_lwh_m
         for yaw in (seen.yaw_rad, seen.yaw_rad + 0.5 * math.pi):
             size = [l, w, h] if yaw == seen.yaw_rad else [w, l, h]
-            other = complete_to_class(Box(seen.center_m, size, yaw), prior, sensor_xy_m)
+            other = complete_to_class(Box(seen.center_m, size, yaw), prior, sensor_xy_m, faces_seen=True)
             if not line.crossed_by(other):
                 completed = other
                 break
@@ -80,7 +84,7 @@ def _least_seen_through(completed: Box, seen: Box, prior: ClassPrior, sensor_m: 
     if not (w <= prior.high_lwh_m[0] and l <= prior.high_lwh_m[1] + 0.1):
         return completed  # the seen length cannot be a width: no question
     other = complete_to_class(Box(seen.center_m, [w, l, h], seen.yaw_rad + 0.5 * math.pi), prior,
-                              sensor_m[:2])
+                              sensor_m[:2], faces_seen=True)
     rays, other_rays = seen_through(completed, scene_m, sensor_m), seen_through(other, scene_m, sensor_m)
     return other if other_rays + min_rays <= rays and other_rays <= 0.5 * rays else completed
 
@@ -115,12 +119,15 @@ def _rectangle_at_yaw(points: np.ndarray, yaw_rad: float, like: Box) -> Box:
     return Box(centre, [length, width, like.size_lwh_m[2]], math.atan2(math.sin(yaw_rad), math.cos(yaw_rad)))
 
 
-def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | None) -> Box:
+def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | None, faces_seen: bool = False) -> Box:
     """An axis the points show below the class's range (a person's footprint: below the
     class's mean) takes the class's mean; a length a
     little short of the mean the class's short end (mean - 1 spread); an axis above the
     range the class's largest size. Length and width keep the face towards the sensor (grow symmetrically when the
-    sensor faces that axis' middle); height keeps the bottom."""
+    sensor faces that axis' middle); height keeps the bottom. With ``faces_seen`` (the box was seen from the
+    sensor at ``sensor_xy_m``, not guessed from a detection's points) a box-bodied vehicle whose end face faces
+    the sensor has its width measured: a width below the class's range takes the class's narrowest
+    (``low_lwh_m``), not its mean."""
     size = box.size_lwh_m
     to_sensor = np.zeros(3)
     if sensor_xy_m is not None:
@@ -131,6 +138,9 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
             # the roof between two beams: one spread above the highest point (at least the low end)
             spread = (prior.mean_lwh_m[2] - prior.low_lwh_m[2]) / 2.5
             delta[axis] = min(max(size[axis] + spread, prior.low_lwh_m[2]), prior.mean_lwh_m[2]) - size[axis]
+        elif axis == 1 and size[1] < prior.low_lwh_m[1] and faces_seen and _end_face_seen(prior, to_sensor, size):
+            # the end face faces the sensor: both its edges were seen, the width is measured (the narrowest typical)
+            delta[axis] = prior.low_lwh_m[1] - size[1]
         elif size[axis] < prior.low_lwh_m[axis] or (axis < 2 and not prior.rigid
                                                     and size[axis] < prior.mean_lwh_m[axis]):
             # a part seen (a person's box holds the swing of arms and legs the sweep did not catch): the mean
@@ -146,6 +156,14 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
     if not np.any(delta):
         return box
     return box.resized_anchored(delta, anchor)
+
+
+def _end_face_seen(prior: ClassPrior, to_sensor_local_m: np.ndarray, size_lwh_m: np.ndarray) -> bool:
+    """Whether the sensor lies beyond an end face of a box-bodied object (``BODY_MIN_WIDTH_M``): a
+    convex body shows the whole face that faces the sensor, both of its edges; so the width the
+    points show across it is measured, not a part of it."""
+    return bool(prior.rigid and prior.elongated and prior.low_lwh_m[1] >= BODY_MIN_WIDTH_M
+                and abs(float(to_sensor_local_m[0])) > 0.5 * float(size_lwh_m[0]))
 
 
 def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3) -> Box:
