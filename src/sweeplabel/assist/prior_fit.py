@@ -13,7 +13,7 @@ from sweeplabel.kernels import fit_box
 from sweeplabel.model import Box
 
 from .class_prior import ClassPrior
-from .seen_faces import extent_between_samples, seen_through, top_between_beams
+from .seen_faces import extent_between_samples, scan_lines, seen_through, top_between_beams
 from .wall_line import FarLine, far_line
 
 # a box-bodied vehicle is at least this wide at its class's narrowest (cars 1.58 m, vans 1.52); a two-wheeler
@@ -31,13 +31,13 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
     position ``sensor_m`` (3,) the top goes between the scan lines (``top_between_beams``), and with
     the points around (``scene_m``) an ambiguous heading takes the box fewer rays see through."""
     pts = np.ascontiguousarray(points[:, :3], dtype=np.float32)
-    box = _seen_rectangle(pts, ground_z_m)
     line = None
     if scene_m is not None and sensor_xy_m is not None and ground_z_m is not None and prior.elongated:
-        line = far_line(pts, box.yaw_rad, scene_m, sensor_xy_m, prior, ground_z_m)
+        # the fence is looked for along the sides of all the points' outline (the fence's points among them)
+        line = far_line(pts, _seen_rectangle(pts, ground_z_m).yaw_rad, scene_m, sensor_xy_m, prior, ground_z_m)
         if line is not None:  # a fence or wall along the far side: not the object
             pts = np.ascontiguousarray(pts[~line.mask])
-            box = _seen_rectangle(pts, ground_z_m)
+    box = _seen_rectangle(pts, ground_z_m, sensor_m if box_bodied(prior) else None)
     box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
     if sensor_m is not None:
         box = extent_between_samples(box, pts, sensor_m)
@@ -65,12 +65,14 @@ def _clear_of_line(completed: Box, seen: Box, prior: ClassPrior, sensor_xy_m: np
     return line.kept_in_front(completed)
 
 
-def _seen_rectangle(pts: np.ndarray, ground_z_m: float | None) -> Box:
-    """The points' rectangle on the ground: an L-shape heading from 10 points on."""
+def _seen_rectangle(pts: np.ndarray, ground_z_m: float | None, sensor_m: np.ndarray | None = None) -> Box:
+    """The points' rectangle on the ground: an L-shape heading from 10 points on (with the sensor's
+    position ``sensor_m`` (3,), each point also scored on its own scan line's outline)."""
     box = Box.from_array(fit_box(pts, ground_z_m=ground_z_m))
     if len(pts) >= 10:
-        step = max(1, len(pts) // 400)  # a few hundred points give the heading; the extent takes all
-        box = _rectangle_at_yaw(pts, lshape_yaw_rad(pts[::step, :2].astype(np.float64)), box)
+        sub = pts[::max(1, len(pts) // 400)]  # a few hundred points give the heading; the extent takes all
+        lines = scan_lines(sub, sensor_m) if sensor_m is not None else None
+        box = _rectangle_at_yaw(pts, lshape_yaw_rad(sub[:, :2].astype(np.float64), lines=lines), box)
     return box
 
 
@@ -89,20 +91,49 @@ def _least_seen_through(completed: Box, seen: Box, prior: ClassPrior, sensor_m: 
     return other if other_rays + min_rays <= rays and other_rays <= 0.5 * rays else completed
 
 
-def lshape_yaw_rad(xy_m: np.ndarray, step_rad: float = math.radians(1.0), min_dist_m: float = 0.01) -> float:
+def lshape_yaw_rad(xy_m: np.ndarray, step_rad: float = math.radians(1.0), min_dist_m: float = 0.01,
+                   lines: np.ndarray | None = None) -> float:
     """Heading in [0, 90) degrees of the rectangle whose sides the points hug best: the
     closeness criterion of Zhang et al., "Efficient L-Shape Fitting for Vehicle Detection
     Using Laser Scanners" (IEEE IV 2017). On the real sets' vehicles (points of the truth
-    boxes) 2 % are more than 10 degrees off, against 12 % for the minimum-area rectangle."""
+    boxes) 2 % are more than 10 degrees off, against 12 % for the minimum-area rectangle.
+
+    With ``lines`` (N,) int, the scan line of each point (``seen_faces.scan_lines``), each point
+    also scores its closeness to its own line's rectangle: a scan line is one cross-section of the
+    body, and the cross-sections differ (a roof set back from the bumper, a bonnet lower than the
+    cabin), so the outline of all of them together blurs the sides each one traces. A line of one or
+    two points scores the same at every heading: where the lines are that sparse the whole outline
+    decides."""
     angles = np.arange(0.0, 0.5 * math.pi, step_rad)
     c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
     xy = xy_m - xy_m.mean(axis=0)
     u = xy[:, 0][None, :] * c + xy[:, 1][None, :] * s
     v = -xy[:, 0][None, :] * s + xy[:, 1][None, :] * c
-    du = np.minimum(u.max(axis=1, keepdims=True) - u, u - u.min(axis=1, keepdims=True))
-    dv = np.minimum(v.max(axis=1, keepdims=True) - v, v - v.min(axis=1, keepdims=True))
-    score = (1.0 / np.maximum(np.minimum(du, dv), min_dist_m)).sum(axis=1)
+    score = _closeness(u, v, None, min_dist_m)
+    if lines is not None:
+        score = score + _closeness(u, v, np.asarray(lines), min_dist_m)
     return float(angles[int(np.argmax(score))])
+
+
+def _closeness(u: np.ndarray, v: np.ndarray, groups: np.ndarray | None, min_dist_m: float) -> np.ndarray:
+    """Per heading (rows of ``u``, ``v``: the points' coordinates along the candidate axes), the sum
+    over the points of 1 / (distance to the nearest side of their rectangle): of all points, or of
+    the points of their group (``groups`` (N,) int)."""
+    if groups is None:
+        du = np.minimum(u.max(axis=1, keepdims=True) - u, u - u.min(axis=1, keepdims=True))
+        dv = np.minimum(v.max(axis=1, keepdims=True) - v, v - v.min(axis=1, keepdims=True))
+    else:
+        order = np.argsort(groups, kind="stable")
+        u, v, g = u[:, order], v[:, order], groups[order]
+        starts = np.flatnonzero(np.r_[True, np.diff(g) != 0])
+        counts = np.diff(np.r_[starts, len(g)])
+
+        def to_sides(a: np.ndarray) -> np.ndarray:
+            hi = np.repeat(np.maximum.reduceat(a, starts, axis=1), counts, axis=1)
+            lo = np.repeat(np.minimum.reduceat(a, starts, axis=1), counts, axis=1)
+            return np.minimum(hi - a, a - lo)
+        du, dv = to_sides(u), to_sides(v)
+    return (1.0 / np.maximum(np.minimum(du, dv), min_dist_m)).sum(axis=1)
 
 
 def _rectangle_at_yaw(points: np.ndarray, yaw_rad: float, like: Box) -> Box:
@@ -158,12 +189,18 @@ def complete_to_class(box: Box, prior: ClassPrior, sensor_xy_m: np.ndarray | Non
     return box.resized_anchored(delta, anchor)
 
 
+def box_bodied(prior: ClassPrior) -> bool:
+    """Whether the class's objects are box-shaped bodies (cars, vans, trucks, buses: rigid, at least
+    ``BODY_MIN_WIDTH_M`` wide at the class's narrowest), whose faces the sensor sees as surfaces and whose
+    cross-sections are rectangles; a two-wheeler (a wheel, a frame, a handlebar, a rider) and a person are not."""
+    return bool(prior.rigid and prior.low_lwh_m[1] >= BODY_MIN_WIDTH_M)
+
+
 def _end_face_seen(prior: ClassPrior, to_sensor_local_m: np.ndarray, size_lwh_m: np.ndarray) -> bool:
-    """Whether the sensor lies beyond an end face of a box-bodied object (``BODY_MIN_WIDTH_M``): a
+    """Whether the sensor lies beyond an end face of a box-bodied object (``box_bodied``): a
     convex body shows the whole face that faces the sensor, both of its edges; so the width the
     points show across it is measured, not a part of it."""
-    return bool(prior.rigid and prior.elongated and prior.low_lwh_m[1] >= BODY_MIN_WIDTH_M
-                and abs(float(to_sensor_local_m[0])) > 0.5 * float(size_lwh_m[0]))
+    return bool(box_bodied(prior) and prior.elongated and abs(float(to_sensor_local_m[0])) > 0.5 * float(size_lwh_m[0]))
 
 
 def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3) -> Box:

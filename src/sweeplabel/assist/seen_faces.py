@@ -10,6 +10,7 @@ import numpy as np
 
 from sweeplabel.model import Box
 
+SCAN_LINE_SPLIT_RAD = math.radians(0.03)  # AV2's two stacked lidars interleave lines 0.06 deg apart (seen from one origin)
 SAMPLE_STEP_SHARE = 0.5  # of a scan line's sample step added to a seen face's extent (1.0: SUSTech cars too wide)
 
 
@@ -36,6 +37,18 @@ def seen_through(box: Box, scene_m: np.ndarray, sensor_m: np.ndarray, margin_m: 
     half_h = 0.5 * box.size_lwh_m[2]
     body = (z_mid > -half_h + 0.25) & (z_mid < half_h - 0.1)
     return int(np.count_nonzero(crosses & body))
+
+
+def scan_lines(points: np.ndarray, sensor_m: np.ndarray, tolerance_rad: float = SCAN_LINE_SPLIT_RAD) -> np.ndarray:
+    """(N,) int: the scan line of each point, numbered from the lowest: the points' elevations seen from
+    ``sensor_m`` (3,) sorted, a new line past a gap of ``tolerance_rad``. Splitting one line in two costs
+    little (each part is still a cross-section); joining two lines of different heights mixes outlines."""
+    rel = np.asarray(points[:, :3], dtype=np.float64) - np.asarray(sensor_m, dtype=np.float64)[:3]
+    elev = np.arctan2(rel[:, 2], np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-3))
+    order = np.argsort(elev)
+    lines = np.empty(len(elev), dtype=np.int64)
+    lines[order] = np.concatenate([[0], np.cumsum(np.diff(elev[order]) > tolerance_rad)])
+    return lines
 
 
 def azimuth_step_rad(points: np.ndarray, sensor_m: np.ndarray, tolerance_rad: float = math.radians(0.08)) -> float | None:
