@@ -15,7 +15,7 @@ from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import iou_3d
 from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box
-from sweeplabel.assist.prior_fit import box_bodied, complete_to_class, lshape_yaw_rad
+from sweeplabel.assist.prior_fit import box_bodied, complete_to_class, lshape_yaw_rad, width_as_seen
 from sweeplabel.assist.seen_faces import scan_lines, seen_into
 from sweeplabel.io import read_sequence
 from sweeplabel.kernels import segment_ground
@@ -84,6 +84,15 @@ def test_the_nuscenes_truck_gets_its_heading_and_not_a_neighbours_points() -> No
     assert iou_3d(box, truth) >= 0.7  # was 0.60
 
 
+@pytest.mark.parametrize("name, frame_index, near_xy", [
+    ("kitti_tracking_0000/training", 5, (40.56, 10.86)),  # the far van, 36 points at 42 m: was 90 deg off
+    ("sustech_points_example", 1, (7.38, -17.53)),  # a car at 17 m seen over its bonnet: was 40 deg off
+])
+def test_points_running_along_the_ray_are_not_taken_for_a_back_seen_end_on(name, frame_index, near_xy) -> None:
+    box, truth, _, _ = _click(name, frame_index, near_xy)
+    assert _yaw_error_deg(box, truth) <= 6.0  # the length along the car, not across it
+
+
 def test_the_far_car_leaves_out_the_returns_metres_in_front_of_its_face() -> None:
     box, truth, pts, ground = _click("av2_sensor_sample", 0, (-53.92, 40.57))  # 19 points at 66 m
     local = (pts[:, :3].astype(np.float64) - truth.center_m) @ truth.rotation
@@ -108,6 +117,15 @@ def test_an_end_face_facing_the_sensor_is_measured_a_side_view_is_not() -> None:
     assert box_bodied(prior) and not box_bodied(bicycle)
     thin = complete_to_class(Box([20.0, 0.0, 0.6], [0.5, 0.2, 1.1], 0.0), bicycle, np.zeros(2), faces_seen=True)
     assert thin.size_lwh_m[1] == pytest.approx(bicycle.mean_lwh_m[1])  # a handlebar is not a face
+
+
+def test_a_short_rectangle_is_turned_only_when_it_lies_across_the_ray() -> None:
+    default = np.array([4.6, 1.95, 1.72])
+    across = Box([30.0, 0.0, 0.7], [2.0, 0.4, 1.4], 0.5 * math.pi)  # a back seen from (0, 0): along y
+    assert abs(math.sin(width_as_seen(across, default, 0.38, np.zeros(3)).yaw_rad)) < 1e-6  # turned
+    along = Box([30.0, 0.0, 0.7], [2.0, 0.4, 1.4], 0.0)  # the same rectangle running along the ray
+    assert width_as_seen(along, default, 0.38, np.zeros(3)).yaw_rad == 0.0  # kept: the depth it saw
+    assert width_as_seen(along, default, 0.38).yaw_rad == pytest.approx(0.5 * math.pi)  # no sensor: as before
 
 
 def test_scan_lines_tell_interleaved_lines_apart_and_each_line_gives_the_heading() -> None:

@@ -38,7 +38,8 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
         if line is not None:  # a fence or wall along the far side: not the object
             pts = np.ascontiguousarray(pts[~line.mask])
     box = _seen_rectangle(pts, ground_z_m, sensor_m if box_bodied(prior) else None)
-    box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]))
+    box = width_as_seen(box, prior.mean_lwh_m, tolerance_m=float(prior.high_lwh_m[1] - prior.mean_lwh_m[1]),
+                        sensor_m=sensor_m)
     if sensor_m is not None:
         box = extent_between_samples(box, pts, sensor_m)
     completed = complete_to_class(box, prior, sensor_xy_m, faces_seen=sensor_m is not None)
@@ -203,12 +204,21 @@ def _end_face_seen(prior: ClassPrior, to_sensor_local_m: np.ndarray, size_lwh_m:
     return bool(box_bodied(prior) and prior.elongated and abs(float(to_sensor_local_m[0])) > 0.5 * float(size_lwh_m[0]))
 
 
-def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3) -> Box:
+def width_as_seen(box: Box, default_size_lwh_m: np.ndarray, tolerance_m: float = 0.3,
+                  sensor_m: np.ndarray | None = None) -> Box:
     """A cluster seen end-on (only the back or the front) fits a rectangle whose long
     side is the object's width; when the long side is no longer than the default width
-    (+ tolerance) while the default is elongated, turn the box by 90 degrees."""
+    (+ tolerance) while the default is elongated, turn the box by 90 degrees. With the sensor's
+    position ``sensor_m``, only when that side runs across the ray (within 45 degrees): a back
+    or a front seen end-on lies across the ray; a long side along it is the depth the sensor saw
+    over the bonnet and up the windscreen, the object's length."""
     length_m, width_m = float(default_size_lwh_m[0]), float(default_size_lwh_m[1])
     if length_m < 1.5 * width_m or box.size_lwh_m[0] > width_m + tolerance_m:
         return box
+    if sensor_m is not None:
+        ray = box.center_m[:2] - np.asarray(sensor_m, dtype=np.float64)[:2]
+        ray = ray / max(float(np.hypot(*ray)), 1e-9)
+        if abs(float(box.rotation[:2, 0] @ ray)) > math.cos(math.radians(45.0)):
+            return box  # the long side runs along the ray: not an end face
     l, w, h = box.size_lwh_m
     return Box(box.center_m, [w, l, h], box.yaw_rad + math.pi / 2.0)
