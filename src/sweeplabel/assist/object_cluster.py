@@ -1,7 +1,7 @@
 """Gathering one object's points (pure NumPy + kernels): the candidate points between the road and
 the class's top without tall columns, the cluster limited to the class, its parts joined (clusters
-that still fit one object of the class, a part beyond a gap in the sensor's shadow) and walls, fences
-and poles left out."""
+that still fit one object of the class and leave no free space seen into a vehicle's body, a part beyond
+a gap in the sensor's shadow) and walls, fences and poles left out."""
 
 from __future__ import annotations
 

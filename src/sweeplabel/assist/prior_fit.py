@@ -1,7 +1,8 @@
-"""The box fit with a class prior (pure NumPy + kernels): the seen rectangle (an L-shape heading),
-a cluster seen end-on turned, the seen faces grown by part of a sample step, each axis completed to
-the class's size away from the face the sensor saw, an ambiguous heading settled by the rays seen
-through, clear of a fence line, and the top between the scan lines."""
+"""The box fit with a class prior (pure NumPy + kernels): the seen rectangle (an L-shape heading; a
+box-bodied vehicle's also from each scan line's outline), a cluster seen end-on (across the ray) turned,
+the seen faces grown by part of a sample step, each axis completed to the class's size away from the
+face the sensor saw (an end face seen whole keeps its width), an ambiguous heading settled by the rays
+seen through, clear of a fence line, and the top between the scan lines."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""What the sensor saw of an object (pure NumPy): the rays measured through a box, the azimuth step
-along a scan line and the spacing between scan lines, the seen faces grown by part of a sample
-step and the top placed between the scan lines."""
+"""What the sensor saw of an object (pure NumPy): the rays measured through a box, the returns deep
+inside it, the scan line of each point, the azimuth step along a scan line and the spacing between
+scan lines, the seen faces grown by part of a sample step and the top placed between the scan lines."""
 
 from __future__ import annotations
 
