@@ -1,7 +1,7 @@
 """Gathering one object's points (pure NumPy + kernels): the candidate points between the road and
 the class's top without tall columns, the cluster limited to the class, its parts joined (clusters
-that still fit one object of the class, a part beyond a gap in the sensor's shadow) and walls, fences
-and poles left out."""
+that still fit one object of the class and leave no free space seen into a vehicle's body, a part beyond
+a gap in the sensor's shadow) and walls, fences and poles left out."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from sweeplabel.model import Box
 from .class_prior import ClassPrior
 from .object_ground import MISLABELLED_GROUND_M, _bev_distance_m
 from .prior_fit import _seen_rectangle
-from .seen_faces import seen_through
+from .seen_faces import seen_into, seen_through
 
 MIN_CLUSTER_POINTS = 5
 SEED_ON_CLUSTER_M = 0.5  # a click this close (BEV) to a cluster's point is on that cluster
 _MAX_PARTS = 12  # the largest sub-clusters tried for one object (the rest are specks)
+# no ray enters a box-bodied vehicle's lower body this far (wheel wells ~0.3 m; a pickup's bed is higher up)
+FREE_DEPTH_M = 1.0
+LOWER_BODY_SHARE = 0.5  # of the class's mean height: below the window line (a car's belt line ~0.6 of its height)
 
 
 def _object_candidates(points: np.ndarray, ground: np.ndarray, ground_z: float | None, prior: ClassPrior,
@@ -91,11 +94,14 @@ def _part_link_m(prior: ClassPrior, link_m: float) -> float:
 
 
 def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
-                    seed_m: np.ndarray | None = None, ground_z_m: float | None = None) -> np.ndarray:
+                    seed_m: np.ndarray | None = None, ground_z_m: float | None = None,
+                    sensor_m: np.ndarray | None = None) -> np.ndarray:
     """The object's points among ``points``: the cluster (linked within ``link_m``, heights
     squashed) nearest the seed (else the largest), plus the other clusters, largest first,
     that still fit one object of the class with it. Thin clusters taller than the class
-    (walls, fences, poles beside the object) are left out."""
+    (walls, fences, poles beside the object) are left out; with the sensor's position ``sensor_m``
+    (box-bodied classes) so is a part whose joining puts the object's own returns deep inside its
+    lower body (``_opens_free_space``)."""
     squashed = np.ascontiguousarray(points[:, :3], dtype=np.float32).copy()
     squashed[:, 2] *= 0.3  # sparse beams lie far apart vertically: one object, many scan lines
     labels = cluster_euclidean(squashed, link_m, 1)
@@ -124,9 +130,28 @@ def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
         if lab == main:
             continue
         trial = keep | (labels == lab)
-        if prior.fits(*_footprint_lw(points[trial]), tolerance_m=0.1):
+        if prior.fits(*_footprint_lw(points[trial]), tolerance_m=0.1) and not (
+                sensor_m is not None and ground_z_m is not None
+                and _opens_free_space(points, keep, trial, prior, sensor_m, ground_z_m)):
             keep = trial
     return points[keep]
+
+
+def _opens_free_space(points: np.ndarray, keep: np.ndarray, trial: np.ndarray, prior: ClassPrior,
+                      sensor_m: np.ndarray, ground_z_m: float) -> bool:
+    """Whether joining the part (``trial`` less ``keep``) to the object makes a box the sensor saw into:
+    the rectangle of the joined points holds more of its points deep inside its lower body
+    (``seen_faces.seen_into``: ``FREE_DEPTH_M`` behind where their ray enters it, from 0.25 m above the
+    ground (the gap under the sills) to ``LOWER_BODY_SHARE`` of the class's height) than the rectangle of
+    ``keep`` does, by at least 3 and at least as many as the part adds. A box-bodied vehicle's lower body
+    is opaque; scattered returns metres in front of its face, joined by the wide link far from the sensor,
+    would put its near face there and the returns of its real face deep inside it."""
+    below_m = LOWER_BODY_SHARE * float(prior.mean_lwh_m[2])
+
+    def deep(mask: np.ndarray) -> int:
+        pts = np.ascontiguousarray(points[mask, :3], dtype=np.float32)
+        return seen_into(_seen_rectangle(pts, ground_z_m), pts, sensor_m, FREE_DEPTH_M, below_m, 0.25)
+    return deep(trial) - deep(keep) >= max(3, int(trial.sum() - keep.sum()))
 
 
 def _wall_or_pole(points: np.ndarray, prior: ClassPrior, ground_z_m: float) -> bool:

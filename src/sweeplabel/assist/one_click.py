@@ -53,6 +53,7 @@ from .object_ground import (
     road_z_m,
 )
 from .prior_fit import (
+    box_bodied,
     complete_to_class,
     fit_with_prior,
     lshape_yaw_rad,
@@ -175,17 +176,19 @@ def propose_box(points: np.ndarray, seed_m: np.ndarray, default_size_lwh_m: np.n
                                mask=candidates)
         if len(wider) > len(members) and prior.fits(*_footprint_lw(crop[wider]), tolerance_m=0.0):
             members = wider
-    obj = _class_clusters(crop[members], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
+    sensor_m = _sensor_3d(sensor_xy_m, sensor_z_m)
+    body_sensor = sensor_m if sensor_m is not None and box_bodied(prior) else None  # free space seen into a body
+    obj = _class_clusters(crop[members], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z, body_sensor)
     if len(obj) < MIN_CLUSTER_POINTS:
         return None
     if _outside_footprint(obj, seed, SEED_ON_CLUSTER_M):
         # the click lies beside the cluster: the object reaches there (a car cut in two by an occluder);
         # its parts are the clusters within the class's size around the click
         disc = np.flatnonzero(candidates & (_bev_distance_m(crop, seed[:2]) <= prior.max_radius_m))
-        parts = _class_clusters(crop[disc], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z)
+        parts = _class_clusters(crop[disc], prior, _part_link_m(prior, params.link_radius_m), seed, ground_z,
+                                body_sensor)
         if len(parts) > len(obj) and not _outside_footprint(parts, seed, SEED_ON_CLUSTER_M):
             obj = parts
-    sensor_m = _sensor_3d(sensor_xy_m, sensor_z_m)
     if sensor_m is not None and prior.elongated:
         obj = _across_shadowed_gap(obj, crop, candidates, prior, sensor_m)
     return fit_with_prior(obj, ring_ground_z_m(crop, ground, obj, ground_z), prior, sensor_xy_m, sensor_m, crop)

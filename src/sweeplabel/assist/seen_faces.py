@@ -1,6 +1,6 @@
-"""What the sensor saw of an object (pure NumPy): the rays measured through a box, the azimuth step
-along a scan line and the spacing between scan lines, the seen faces grown by part of a sample
-step and the top placed between the scan lines."""
+"""What the sensor saw of an object (pure NumPy): the rays measured through a box, the returns deep
+inside it, the scan line of each point, the azimuth step along a scan line and the spacing between
+scan lines, the seen faces grown by part of a sample step and the top placed between the scan lines."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import numpy as np
 
 from sweeplabel.model import Box
 
+# scan lines are told apart past this elevation gap: AV2's two stacked lidars interleave lines 0.06 deg apart
+# (seen from one origin; within one line the elevations of a far car's points spread < 0.005 deg)
+SCAN_LINE_SPLIT_RAD = math.radians(0.03)
 SAMPLE_STEP_SHARE = 0.5  # of a scan line's sample step added to a seen face's extent (1.0: SUSTech cars too wide)
 
 
@@ -36,6 +39,42 @@ def seen_through(box: Box, scene_m: np.ndarray, sensor_m: np.ndarray, margin_m: 
     half_h = 0.5 * box.size_lwh_m[2]
     body = (z_mid > -half_h + 0.25) & (z_mid < half_h - 0.1)
     return int(np.count_nonzero(crosses & body))
+
+
+def seen_into(box: Box, points: np.ndarray, sensor_m: np.ndarray, depth_m: float, below_m: float,
+              above_m: float = 0.0) -> int:
+    """How many of ``points`` inside ``box`` (bird's-eye) lie more than ``depth_m`` behind the point where
+    their ray from the sensor ``sensor_m`` (3,) enters the box, lower than ``below_m`` above the box's
+    bottom: a box-bodied vehicle's lower body is opaque, so its returns lie on the faces the sensor sees;
+    a return deep inside the box says the box holds free space in front of it."""
+    if len(points) == 0:
+        return 0
+    rot = box.rotation
+    s_local = rot.T @ (np.asarray(sensor_m, dtype=np.float64) - box.center_m)
+    p_local = (np.asarray(points[:, :3], dtype=np.float64) - box.center_m) @ rot
+    d = p_local[:, :2] - s_local[:2]
+    half = 0.5 * box.size_lwh_m[:2]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (-half - s_local[:2]) / d
+        t2 = (half - s_local[:2]) / d
+    t_in = np.nanmax(np.minimum(t1, t2), axis=1)
+    inside = np.all(np.abs(p_local[:, :2]) <= half + 1e-6, axis=1)
+    depth = (1.0 - np.clip(t_in, 0.0, 1.0)) * np.hypot(d[:, 0], d[:, 1])
+    z = p_local[:, 2] + 0.5 * box.size_lwh_m[2]
+    low = (z < below_m) & (z > above_m)
+    return int(np.count_nonzero(inside & low & (depth > depth_m)))
+
+
+def scan_lines(points: np.ndarray, sensor_m: np.ndarray, tolerance_rad: float = SCAN_LINE_SPLIT_RAD) -> np.ndarray:
+    """(N,) int: the scan line of each point, numbered from the lowest: the points' elevations seen from
+    ``sensor_m`` (3,) sorted, a new line past a gap of ``tolerance_rad``. Splitting one line in two costs
+    little (each part is still a cross-section); joining two lines of different heights mixes outlines."""
+    rel = np.asarray(points[:, :3], dtype=np.float64) - np.asarray(sensor_m, dtype=np.float64)[:3]
+    elev = np.arctan2(rel[:, 2], np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-3))
+    order = np.argsort(elev)
+    lines = np.empty(len(elev), dtype=np.int64)
+    lines[order] = np.concatenate([[0], np.cumsum(np.diff(elev[order]) > tolerance_rad)])
+    return lines
 
 
 def azimuth_step_rad(points: np.ndarray, sensor_m: np.ndarray, tolerance_rad: float = math.radians(0.08)) -> float | None:
