@@ -167,6 +167,10 @@ class PreannotateParams:
     # a person's box stands on the seen points' centroid set back by a round body's depth
     # (``scored.person_centre``); False: the box fitted with the class size on the seen face
     person_centre_from_points: bool = False
+    # ground cells with no measured ground within three cells (past the measured road: far
+    # objects) take the road plane's height (``road_plane``: the ground within 30 m of the sensor,
+    # extrapolated) instead of the median ground height; False: the median
+    ground_far_from_plane: bool = True
 
 
 
