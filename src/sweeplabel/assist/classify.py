@@ -174,6 +174,10 @@ class PreannotateParams:
     # the candidates scored as people or riders are tracked apart in the frame that follows the
     # ego's motion (``ego_motion``; vehicles as before, in each sensor's frame)
     person_ego_tracking: bool = True
+    # ground cells with no measured ground within three cells (past the measured road: far
+    # objects) take the road plane's height (``road_plane``: the ground within 30 m of the sensor,
+    # extrapolated) instead of the median ground height; False: the median
+    ground_far_from_plane: bool = True
 
 
 
