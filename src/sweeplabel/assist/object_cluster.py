@@ -102,6 +102,8 @@ def _class_clusters(points: np.ndarray, prior: ClassPrior, link_m: float,
     (walls, fences, poles beside the object) are left out; with the sensor's position ``sensor_m``
     (box-bodied classes) so is a part whose joining puts the object's own returns deep inside its
     lower body (``_opens_free_space``)."""
+    if not len(points):  # nothing around the seed (a click beside every cluster)
+        return points[:0]
     squashed = np.ascontiguousarray(points[:, :3], dtype=np.float32).copy()
     squashed[:, 2] *= 0.3  # sparse beams lie far apart vertically: one object, many scan lines
     labels = cluster_euclidean(squashed, link_m, 1)
