@@ -112,6 +112,7 @@ def test_place_uses_the_class_and_reclassing_resizes_a_default_box(qtbot, window
     window.editor.place_default(window.scene.to_render(cyclist).bottom_center_m, cyclist.yaw_rad)
     ann = project.annotations_in_frame(0)[0]
     car_box = ann.box
+    assert car_box.size_lwh_m == pytest.approx([3.88, 1.63, 1.53])  # a KITTI project: KITTI's car (not 4.6 m)
     steps = len(project.undo)
     window.properties.category.setCurrentIndex(schema.category_names.index("vehicle.cyclist"))
     ann = project.annotation(ann.token)

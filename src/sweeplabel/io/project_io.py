@@ -68,8 +68,8 @@ def open_project(path: Path | str, project_path: Path | None = None,
     if read_only:
         raise ProjectStoreError(project_path, "no such project (opening read-only creates none)")
     loaded = read_sequence(path)
-    schema = default_schema()
-    project = Project(loaded.sequence, schema)
+    project = Project(loaded.sequence)  # default schema, sized for the sequence's source (stored below)
+    schema = project.schema
     if import_labels:
         project.load(loaded.tracks, loaded.annotations)
     store = ProjectStore.create(project_path, _meta_for(path, project_path, loaded, schema), project)

@@ -12,7 +12,7 @@ from psygnal import Signal
 
 from .entities import Annotation, Track
 from .review import Comment, default_author
-from .schema import LabelSchema, default_schema
+from .schema import LabelSchema, default_schema, size_source_of_format
 from .sequence import Sequence
 from .review_guard import mark_changed_since_review
 from .undo import UndoStack
@@ -40,12 +40,13 @@ class Project:
     """Labels of one sequence. Holds at most one annotation per (track, frame).
 
     ``author`` names who edits (stamped on review verdicts, comments and the store's
-    history); ``clock()`` gives the time in seconds (replaceable in tests)."""
+    history); ``clock()`` gives the time in seconds (replaceable in tests). Without ``schema``
+    the default one, its class sizes those of the sequence's source (KITTI data: KITTI's means)."""
 
     def __init__(self, sequence: Sequence, schema: LabelSchema | None = None,
                  author: str | None = None) -> None:
         self.sequence = sequence
-        self.schema = schema or default_schema()
+        self.schema = schema or default_schema(sized_for=size_source_of_format(sequence.format))
         self.events = ProjectEvents()
         self.undo = UndoStack(self)
         self.author: str = author or default_author()

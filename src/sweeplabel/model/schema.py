@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -29,6 +29,9 @@ class Category:
     size_spread_lwh_m: tuple[float, float, float] | None = None  # one-sigma spread of the class's sizes
     size_source: str = ""  # where default_size_lwh_m comes from (see the schema's size_sources)
     av2_categories: tuple[str, ...] = ()  # Argoverse 2 categories imported as this one (first: export)
+    # the class's typical size in another source's statistics (e.g. {"KITTI": (3.88, 1.63, 1.53)}),
+    # the default once the schema is sized for that source (LabelSchema.sized_for)
+    size_by_source: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def size_range_lwh_m(self, spreads: float = 2.5) -> tuple[tuple[float, ...], tuple[float, ...]]:
         """(low, high) sizes still typical of the class: the default +- ``spreads`` spreads
@@ -52,6 +55,8 @@ class LabelSchema:
     categories: tuple[Category, ...]
     default_category: str
     frame_attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sizes_from: str = ""  # the source whose sizes are the defaults ("": each class's own default_size_lwh_m)
+    size_sources: Mapping[str, str] = field(default_factory=dict)  # source -> citation of its sizes
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.categories]
@@ -116,6 +121,17 @@ class LabelSchema:
                     f"{category}: attribute {group}={value!r} not allowed; expected one of {list(allowed)}"
                 )
 
+    def sized_for(self, source: str) -> "LabelSchema":
+        """The schema with each class's default size taken from ``source``'s statistics
+        (``size_by_source``) where it has the class; the other classes and the spreads are kept."""
+        known = sorted({s for c in self.categories for s in c.size_by_source})
+        if source not in known:
+            raise SchemaError(f"no class has sizes for source {source!r}; expected one of {known}")
+        cats = tuple(replace(c, default_size_lwh_m=c.size_by_source[source],
+                             size_source=f"{source} train mean (see the schema's size_sources)")
+                     if source in c.size_by_source else c for c in self.categories)
+        return replace(self, categories=cats, sizes_from=source)
+
     # -- (de)serialisation ---------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], origin: str = "<schema>") -> "LabelSchema":
@@ -134,6 +150,7 @@ class LabelSchema:
                                        if c.get("size_spread_lwh_m") is not None else None),
                     size_source=str(c.get("size_source", "")),
                     av2_categories=tuple(str(v) for v in c.get("av2_categories", ())),
+                    size_by_source=_size_by_source(c, data.get("size_sources"), origin),
                 )
                 for c in data["categories"]
             )
@@ -142,7 +159,11 @@ class LabelSchema:
                 categories=cats,
                 default_category=data.get("default_category", cats[0].name if cats else ""),
                 frame_attributes={k: tuple(v) for k, v in data.get("frame_attributes", {}).items()},
+                sizes_from=str(data.get("sizes_from", "")),
+                size_sources={str(k): str(v) for k, v in dict(data.get("size_sources", {})).items()},
             )
+        except SchemaError:
+            raise
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise SchemaError(f"{origin}: not a valid label schema ({exc!r})") from exc
 
@@ -153,6 +174,8 @@ class LabelSchema:
             "name": self.name,
             "default_category": self.default_category,
             "frame_attributes": {k: list(v) for k, v in self.frame_attributes.items()},
+            **({"sizes_from": self.sizes_from} if self.sizes_from else {}),
+            **({"size_sources": dict(self.size_sources)} if self.size_sources else {}),
             "categories": [
                 {
                     "name": c.name,
@@ -166,6 +189,8 @@ class LabelSchema:
                     **({"size_spread_lwh_m": list(c.size_spread_lwh_m)} if c.size_spread_lwh_m else {}),
                     **({"size_source": c.size_source} if c.size_source else {}),
                     **({"av2_categories": list(c.av2_categories)} if c.av2_categories else {}),
+                    **({"size_by_source": {k: list(v) for k, v in c.size_by_source.items()}}
+                       if c.size_by_source else {}),
                 }
                 for c in self.categories
             ],
@@ -180,7 +205,39 @@ class LabelSchema:
         return cls.from_dict(data, origin=str(path))
 
 
-def default_schema() -> LabelSchema:
-    """The shipped schema: nuScenes categories and attributes plus the KITTI types."""
+def _size_by_source(cat: Mapping[str, Any], cited: Any, origin: str) -> dict[str, tuple[float, float, float]]:
+    """A category's ``size_by_source``: source -> [length, width, height] in metres, each source
+    one the schema cites in ``size_sources`` (when it has that table)."""
+    raw = cat.get("size_by_source", {})
+    where = f"{origin}: category {cat.get('name')!r}: size_by_source"
+    if not isinstance(raw, Mapping):
+        raise SchemaError(f"{where}: expected an object (source -> [length, width, height] in m), got {raw!r}")
+    out = {}
+    for source, size in raw.items():
+        if isinstance(cited, Mapping) and source not in cited:
+            raise SchemaError(f"{where}.{source}: source not cited in size_sources (expected one of {sorted(cited)})")
+        ok = (isinstance(size, list) and len(size) == 3
+              and all(isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 100 for v in size))
+        if not ok:
+            raise SchemaError(f"{where}.{source}: expected [length, width, height] in m "
+                              f"(3 positive numbers), got {size!r}")
+        out[str(source)] = tuple(float(v) for v in size)
+    return out  # type: ignore[return-value]
+
+
+# Sequence.format -> the source whose class sizes a project of it starts with (others: the
+# schema's defaults, nuScenes' means)
+SIZE_SOURCE_OF_FORMAT = {"kitti-object": "KITTI", "kitti-tracking": "KITTI"}
+
+
+def size_source_of_format(sequence_format: str) -> str | None:
+    """The size source (``size_by_source`` key) for a sequence format, None for the defaults."""
+    return SIZE_SOURCE_OF_FORMAT.get(sequence_format)
+
+
+def default_schema(sized_for: str | None = None) -> LabelSchema:
+    """The shipped schema: nuScenes categories and attributes plus the KITTI types; class sizes
+    nuScenes' means, or ``sized_for``'s (e.g. "KITTI") where that source has the class."""
     text = resources.files("sweeplabel.resources").joinpath("default_schema.json").read_text("utf-8")
-    return LabelSchema.from_dict(json.loads(text), origin="default_schema.json")
+    schema = LabelSchema.from_dict(json.loads(text), origin="default_schema.json")
+    return schema.sized_for(sized_for) if sized_for else schema
