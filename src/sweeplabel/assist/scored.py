@@ -15,9 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..kernels import fit_box
 from ..model import Box, Frame, Sequence
 from .classify import _CYC, ClassRule, ClusterPayload, PreannotateParams, extent_along
+from .person_box import PERSON_MARGIN_M, PERSON_STRIDE_M, person_footprint  # noqa: F401 (re-exported)
 from .scorer import GROUPS, Scorer, object_score, with_track
 from .scorer_features import normalised_intensity, object_features, track_features
 from .track_cleanup import AutoTrack, fill_gaps
@@ -190,40 +190,15 @@ def person_centre(det: Detection, box: Box) -> np.ndarray:
     return np.array([xy[0], xy[1], box.center_m[2]])
 
 
-# a labeller's box around a person holds the seen points (the stride, the arms) and little more:
-# measured on the real sets (benchmarks/README.md, Follow-up ped5) the truth box's centre lies
-# 0.00-0.08 m from the centroid of its points and its sides 0.02-0.11 m beyond their extent
-# where the points are dense (KITTI, SUSTechPOINTS)
-PERSON_MARGIN_M = 0.1  # added to the points' extent on each axis: the returns do not reach the edges
-# no box smaller than the smallest person labelled on the five real sets (SUSTechPOINTS, 0.40 x 0.50),
-# none longer than a long stride (KITTI object's walker, 1.20 m) nor wider than arms held out
-PERSON_MIN_LW_M = (0.5, 0.4)  # (longer, shorter side)
-PERSON_MAX_LW_M = (1.2, 0.9)
-# a walking person's box holds both feet: a step (0.65-0.75 m for an adult) and a foot (0.26 m)
-PERSON_STRIDE_M = 0.9
-
 
 def person_box(det: Detection, yaw_rad: float | None, box: Box, walking: bool = False) -> Box:
-    """A person's box (world) from its own points: the BEV rectangle that holds them (at
-    ``yaw_rad``, the direction of travel; None: the tightest, the minimum-area rectangle), grown
-    by ``PERSON_MARGIN_M`` and kept within a body's bounds; the height of ``box``."""
+    """A person's box (world) from its own points (``person_box.person_footprint``: the BEV
+    rectangle that holds them at ``yaw_rad``, the direction of travel, or the tightest for None,
+    grown by a margin and kept within a body's bounds); the height of ``box``."""
     pay = det.payload
-    pts = pay.points_m[:, :2].astype(np.float64)
-    if yaw_rad is None:
-        yaw_rad = float(fit_box(pay.points_m[:, :3])[6])
-    c, s = math.cos(yaw_rad), math.sin(yaw_rad)
-    u, v = pts @ np.array([c, s]), pts @ np.array([-s, c])
-    (u0, u1), (v0, v1) = (u.min(), u.max()), (v.min(), v.max())
-    longer_u = walking or (u1 - u0) >= (v1 - v0)
-    lo = PERSON_MIN_LW_M if longer_u else PERSON_MIN_LW_M[::-1]
-    hi = PERSON_MAX_LW_M if longer_u else PERSON_MAX_LW_M[::-1]
-    if walking:  # along the direction of travel
-        lo = (max(lo[0], PERSON_STRIDE_M), lo[1])
-    length = float(np.clip(u1 - u0 + PERSON_MARGIN_M, lo[0], hi[0]))
-    width = float(np.clip(v1 - v0 + PERSON_MARGIN_M, lo[1], hi[1]))
-    cu, cv = 0.5 * (u0 + u1), 0.5 * (v0 + v1)
-    xy = np.array([c * cu - s * cv, s * cu + c * cv]) + pay.origin_m[:2]
-    return Box([xy[0], xy[1], box.center_m[2]], [length, width, box.size_lwh_m[2]], yaw_rad)
+    xy, length, width, yaw = person_footprint(pay.points_m, yaw_rad, walking)
+    xy = xy + pay.origin_m[:2]
+    return Box([xy[0], xy[1], box.center_m[2]], [length, width, box.size_lwh_m[2]], yaw)
 
 
 def above_road(dets: list[Detection], max_clearance_m: float | None) -> bool:
