@@ -24,11 +24,12 @@ PERSON_MAX_LW_M = (1.2, 0.9)
 PERSON_STRIDE_M = 0.9
 
 
-def person_footprint(points_m: np.ndarray, yaw_rad: float | None = None,
-                     walking: bool = False) -> tuple[np.ndarray, float, float, float]:
+def person_footprint(points_m: np.ndarray, yaw_rad: float | None = None, walking: bool = False,
+                     min_lw_m: tuple[float, float] = PERSON_MIN_LW_M) -> tuple[np.ndarray, float, float, float]:
     """``(centre_xy_m, length_m, width_m, yaw_rad)`` of the rectangle holding ``points_m`` (N, 3+)
     at ``yaw_rad`` (the direction of travel; None: the minimum-area rectangle's), grown by
-    ``PERSON_MARGIN_M`` and kept within a body's bounds (a walker's length holds a stride)."""
+    ``PERSON_MARGIN_M`` and kept within a body's bounds (a walker's length holds a stride); no side
+    shorter than ``min_lw_m`` (longer, shorter side)."""
     pts = np.asarray(points_m[:, :2], dtype=np.float64)
     if yaw_rad is None:
         yaw_rad = float(fit_box(np.ascontiguousarray(points_m[:, :3], dtype=np.float32))[6])
@@ -36,7 +37,7 @@ def person_footprint(points_m: np.ndarray, yaw_rad: float | None = None,
     u, v = pts @ np.array([c, s]), pts @ np.array([-s, c])
     (u0, u1), (v0, v1) = (u.min(), u.max()), (v.min(), v.max())
     longer_u = walking or (u1 - u0) >= (v1 - v0)
-    lo = PERSON_MIN_LW_M if longer_u else PERSON_MIN_LW_M[::-1]
+    lo = tuple(min_lw_m) if longer_u else tuple(min_lw_m)[::-1]
     hi = PERSON_MAX_LW_M if longer_u else PERSON_MAX_LW_M[::-1]
     if walking:  # along the direction of travel
         lo = (max(lo[0], PERSON_STRIDE_M), lo[1])

@@ -14,6 +14,7 @@ from sweeplabel.kernels import fit_box
 from sweeplabel.model import Box
 
 from .class_prior import ClassPrior
+from .person_box import person_footprint
 from .seen_faces import extent_between_samples, scan_lines, seen_through, top_between_beams
 from .wall_line import FarLine, far_line
 
@@ -48,7 +49,16 @@ def fit_with_prior(points: np.ndarray, ground_z_m: float | None, prior: ClassPri
         completed = _least_seen_through(completed, box, prior, sensor_m, scene_m)
     if line is not None:
         completed = _clear_of_line(completed, box, prior, sensor_xy_m, line)
+    if is_person(prior):  # no faces to anchor on: the box holds the person's points, as labellers draw it
+        mean_lw = sorted(prior.mean_lwh_m[:2].tolist(), reverse=True)
+        xy, length, width, yaw = person_footprint(pts, min_lw_m=(mean_lw[0], mean_lw[1]))
+        completed = Box([xy[0], xy[1], completed.center_m[2]], [length, width, completed.size_lwh_m[2]], yaw)
     return top_between_beams(completed, pts, sensor_m, float(prior.high_lwh_m[2]))
+
+
+def is_person(prior: ClassPrior) -> bool:
+    """A person's class (``human.*``, not rigid): boxed on the points, not completed from a face."""
+    return not prior.rigid and prior.name.startswith("human.")
 
 
 def _clear_of_line(completed: Box, seen: Box, prior: ClassPrior, sensor_xy_m: np.ndarray, line: FarLine) -> Box:
