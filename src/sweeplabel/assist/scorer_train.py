@@ -103,7 +103,10 @@ def synthetic_rows(folder: Path, params: PreannotateParams = PreannotateParams()
 # ``ground_max_grade``). Pre-annotation uses both with this model (no set worse); a model trained
 # on the re-admitted candidates lost KITTI tracking 0000's van (scored under 0.5, see
 # benchmarks/README.md)
-SHIPPED_CANDIDATES = PreannotateParams(ground_readmit_m=None, ground_max_grade=None)
+# the candidate settings the shipped model was trained with (defaults added later are pinned to
+# their old values here, so that scripts/train_scorer.py rebuilds resources/scorer_model.txt byte
+# for byte; checked 2026-12-02 after ground_far_from_plane had broken it)
+SHIPPED_CANDIDATES = PreannotateParams(ground_readmit_m=None, ground_max_grade=None, ground_far_from_plane=False)
 
 
 def synthetic_training_set(out_dir: Path, sequences: Iterable[tuple[int, int, int]],
