@@ -24,7 +24,9 @@ def test_the_roadside_is_off_unless_asked_and_adds_to_the_realistic_street():
         added.tolist())
     assert len(build_scene(SceneConfig(), 2.0, seed=7).clutter) == 0
     cars = [a for a in far.actors if a.category == "vehicle.car"]
-    assert cars and all(len(a.parts) == 3 for a in cars)  # bumper body, set-back upper body, cabin
+    assert cars and all(len(a.parts) == 3 for a in cars)  # bumper-high body, set-back upper body, cabin
+    glass = build_scene(replace(far_realistic_scene(), glass_cabin_share=1.0), 2.0, seed=7)
+    assert all(len(a.parts) == 8 for a in glass.actors if a.category == "vehicle.car")  # roof, 4 pillars, seats
     assert all(len(a.parts) == 2 for a in real.actors if a.category == "vehicle.car")
 
 

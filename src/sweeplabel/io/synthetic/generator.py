@@ -132,7 +132,8 @@ def _sequence_meta(frames: int, seed: int, lidar: LidarConfig, scene: SceneConfi
 
 # settings added after sequences were written: recorded only when set, so a sequence that does
 # not use them keeps its bytes (``roadside``)
-_LATER_FIELDS = ("range_noise_per_100m", "roadside_per_100m", "hedge_parking", "stepped_cars")
+_LATER_FIELDS = ("range_noise_per_100m", "roadside_per_100m", "hedge_parking", "stepped_cars", "suv_share",
+                 "glass_cabin_share")
 
 
 def _without_unset(values: dict[str, Any], config: type) -> dict[str, Any]:
