@@ -178,6 +178,16 @@ class PreannotateParams:
     # objects) take the road plane's height (``road_plane``: the ground within 30 m of the sensor,
     # extrapolated) instead of the median ground height; False: the median
     ground_far_from_plane: bool = True
+    # the far candidate path (None: off): candidates out to ``far_max_range_m``, those whose centroid
+    # lies beyond ``far_from_m`` from ``far_min_points`` points (a car at 100 m shows 5-14). Needs a
+    # scorer trained on such candidates (``scorer_train.FAR_CANDIDATES``); the shipped one is not
+    far_max_range_m: float | None = None
+    far_from_m: float = 40.0
+    far_min_points: int = 5
+    # a cluster larger or taller than a car also gives its car-sized parts below a car's top as
+    # candidates (``merged_parts``: a parked car under a tree or against a hedge). Off: needs a scorer
+    # trained on such parts (``scorer_train.FAR_CANDIDATES``)
+    merged_parts: bool = False
 
 
 

@@ -171,7 +171,7 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
     height = pts[:, 2] - grid.height_at(pts[:, :2])
     rng = np.hypot(pts[:, 0], pts[:, 1])
     keep = (not_ground(ground, height, params) & (height > params.min_height_m) & (height < params.max_height_m)
-            & (rng < params.max_range_m) & np.isfinite(height))
+            & (rng < (params.far_max_range_m or params.max_range_m)) & np.isfinite(height))
     squashed = pts.copy()
     squashed[:, 2] *= params.z_squash
     fine = cluster_euclidean(squashed, params.cluster_radius_m, 1, mask=keep)
@@ -187,6 +187,31 @@ def detect_frame(frame: Frame, segmenter: GroundSegmenter,
             det = _detection(pts[part], grid, origin, params, None if intensity is None else intensity[part])
             if det is not None:
                 out.append(det)
+            if params.merged_parts:
+                out += _merged_parts(part, pts, height, grid, origin, params, intensity)
+    return out
+
+
+def _merged_parts(part: np.ndarray, pts: np.ndarray, height: np.ndarray, grid: GroundGrid, origin: np.ndarray,
+                  params: PreannotateParams, intensity: np.ndarray | None) -> list[Detection]:
+    """Extra candidates: the car-sized parts of a cluster larger or taller than a car (``merged_parts``)."""
+    from .merged_parts import car_prior, car_sized_parts, needs_parts
+
+    if len(part) < 2 * params.min_cluster_points:
+        return []
+    extent = pts[part, :2].max(axis=0) - pts[part, :2].min(axis=0)
+    if np.hypot(*extent) > params.max_footprint_m:
+        return []
+    prior = car_prior()
+    if not needs_parts(pts[part], height[part], _fit(pts[part], grid), prior):
+        return []
+    out = []
+    for sub in car_sized_parts(pts[part], height[part], params.cluster_radius_m, params.min_cluster_points,
+                               params.z_squash, prior):
+        idx = part[sub]
+        det = _detection(pts[idx], grid, origin, params, None if intensity is None else intensity[idx])
+        if det is not None:
+            out.append(det)
     return out
 
 
@@ -244,9 +269,17 @@ def _fit(cluster: np.ndarray, grid: GroundGrid) -> np.ndarray:
     return fit_box(np.ascontiguousarray(cluster), ground_z_m=ground_z)
 
 
+def _min_points(cluster: np.ndarray, params: PreannotateParams) -> int:
+    """Points a candidate needs: ``far_min_points`` beyond ``far_from_m`` on the far path."""
+    if params.far_max_range_m is None or len(cluster) >= params.min_cluster_points:
+        return params.min_cluster_points
+    centre = cluster[:, :2].mean(axis=0)
+    return params.far_min_points if float(np.hypot(*centre)) >= params.far_from_m else params.min_cluster_points
+
+
 def _detection(cluster: np.ndarray, grid: GroundGrid, origin: np.ndarray,
                params: PreannotateParams, intensity: np.ndarray | None = None) -> Detection | None:
-    if len(cluster) < params.min_cluster_points:
+    if len(cluster) < _min_points(cluster, params):
         return None
     extent = cluster[:, :2].max(axis=0) - cluster[:, :2].min(axis=0)
     if np.hypot(*extent) > params.max_footprint_m:

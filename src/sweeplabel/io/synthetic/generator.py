@@ -123,7 +123,19 @@ def _sequence_meta(frames: int, seed: int, lidar: LidarConfig, scene: SceneConfi
         "point_fields": list(POINT_FIELDS),
         "point_dtype": "float32",
         "points_frame": "sensor",
-        "lidar": asdict(lidar),
+        "lidar": _without_unset(asdict(lidar), LidarConfig),
         "seed": seed,
-        "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION, "scene": asdict(scene)},
+        "generator": {"name": GENERATOR_NAME, "version": GENERATOR_VERSION,
+                      "scene": _without_unset(asdict(scene), SceneConfig)},
     }
+
+
+# settings added after sequences were written: recorded only when set, so a sequence that does
+# not use them keeps its bytes (``roadside``)
+_LATER_FIELDS = ("range_noise_per_100m", "roadside_per_100m", "hedge_parking", "stepped_cars", "suv_share",
+                 "glass_cabin_share")
+
+
+def _without_unset(values: dict[str, Any], config: type) -> dict[str, Any]:
+    default = asdict(config())
+    return {k: v for k, v in values.items() if k not in _LATER_FIELDS or v != default[k]}

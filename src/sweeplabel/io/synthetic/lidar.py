@@ -58,6 +58,9 @@ class LidarConfig:
     far_dropout: float = 0.0
     vegetation_noise_m: float = 0.0
     reflectivity_jitter: float = 0.0
+    # extra range noise (standard deviation) per 100 m of range: beam footprint and mixed
+    # returns at the edges of far objects (off by default; ``roadside.far_realistic_lidar``)
+    range_noise_per_100m: float = 0.0
 
     def __post_init__(self) -> None:
         if self.vertical_fov_deg is None:
@@ -147,6 +150,8 @@ def simulate_sweep(scene: Scene, lidar: LidarConfig, t_s: float, T_world_sensor:
 
         noisy = leaf_scatter(noisy, surface, lidar, rng)
         intensity = object_reflectivity(intensity, owner, lidar)
+    if lidar.range_noise_per_100m > 0:
+        noisy = noisy + rng.normal(0.0, 1.0, size=noisy.shape) * lidar.range_noise_per_100m * ranges / 100.0
     xyz = dirs_sensor * noisy[:, None]
     points = np.column_stack([xyz, intensity, ring]).astype(np.float32)
     return Sweep(points, ground.astype(np.uint8), owner)

@@ -75,6 +75,13 @@ class SceneConfig:
     standing_pedestrians: int = 0  # static people on each sidewalk (waiting, talking)
     articulated_people: bool = False  # legs, torso, head (and a rider over a bicycle frame) instead of boxes
     parked_bicycles: int = 0  # groups of 1-4 bicycles without riders on each sidewalk (a rack, a lamp post)
+    # far range and roadside (off by default; ``roadside.far_realistic_scene``): hedges, vegetation
+    # edges, wall corners, signal and sign poles at the building line, per 100 m and side
+    roadside_per_100m: float = 0.0
+    hedge_parking: float = 0.0  # share of parked cars with a hedge behind or a crown over them
+    stepped_cars: bool = False  # cars with a bumper, a set-back upper body and cabin (not one flat face)
+    suv_share: float = 0.0  # of the stepped cars: SUV-sized (1.65-1.85 m tall)
+    glass_cabin_share: float = 0.0  # of the stepped cars: a see-through cabin (roof, pillars, seats)
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,10 @@ def build_scene(config: SceneConfig, duration_s: float, seed: int) -> Scene:
         from .clutter import add_clutter
 
         add_clutter(scene, extent, np.random.default_rng([seed, 0xC1A7]), actors)
+    if config.roadside_per_100m > 0 or config.hedge_parking > 0 or config.stepped_cars:
+        from .roadside import add_roadside
+
+        add_roadside(scene, extent, np.random.default_rng([seed, 0xFA6]), actors)
     scene.actors = actors
     return scene
 
