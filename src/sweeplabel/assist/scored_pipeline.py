@@ -68,12 +68,11 @@ def detect_sequence(sequence: Sequence, params: PreannotateParams, scorer: Score
         if scorer is not None:
             dets = score_detections(frame, dets, scorer, params.candidate_min_score)
         run.detections[i] = dets
+        dets_tracked = dets
         if people is not None:
-            persons = [d for d in dets if tracked_in_ego_frame(d)]
-            people.step(i, frame.timestamp_s, [shifted_detection(d, person_offsets[i]) for d in persons])
-            dets_tracked = [d for d in dets if not tracked_in_ego_frame(d)]
-        else:
-            dets_tracked = dets
+            in_ego = [tracked_in_ego_frame(d) for d in dets]
+            people.step(i, frame.timestamp_s, [shifted_detection(d, person_offsets[i]) for d, e in zip(dets, in_ego) if e])
+            dets_tracked = [d for d, e in zip(dets, in_ego) if not e]
         if tracker is not None:
             tracker.step(i, frame.timestamp_s, dets_tracked)
         if progress is not None:
@@ -105,9 +104,7 @@ def preannotate_scored(sequence: Sequence, params: PreannotateParams = Preannota
     scorer = scorer or load_scorer(params.scorer_path)
     indices = list(range(len(sequence))) if frames is None else list(frames)
     total = len(indices) + 1
-    offsets = _ego_offsets(sequence, indices, params)
-    independent = True if offsets is None and _untrackable(sequence, indices, params) else None
-    person_offsets = _person_offsets(sequence, indices, params) if offsets is None and independent is None else None
+    offsets, independent, person_offsets = _tracking_frames(sequence, indices, params)
     run = detect_sequence(sequence if offsets is None else shifted_sequence(sequence, offsets), params, scorer,
                           progress, cancel, indices, total, independent, person_offsets)
     result = single_frame_tracks(run, params) if run.independent else sequence_tracks(run, scorer, params)
@@ -120,36 +117,31 @@ def preannotate_scored(sequence: Sequence, params: PreannotateParams = Preannota
     return result
 
 
-def _ego_offsets(sequence: Sequence, indices: list[int], params: PreannotateParams) -> dict | None:
-    """A sequence without poses whose static scene moves between frames by more than the
-    tracker's gate: each frame's ego position from that shift (``ego_motion``), so that the
-    tracker sees parked objects stand still; None otherwise."""
-    if not params.ego_motion_without_poses or len(indices) < 2 or is_independent(sequence):
-        return None
-    if has_poses(sequence, indices):
+def _pose_less_offsets(sequence: Sequence, indices: list[int], params: PreannotateParams) -> dict | None:
+    """For a sequence without poses whose static scene moves between frames by more than the
+    tracker's gate: each frame's ego position from that shift (``ego_motion``); None otherwise
+    (poses, one frame, independent frames, or a scene that stands still)."""
+    if len(indices) < 2 or is_independent(sequence) or has_poses(sequence, indices):
         return None
     return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m)
 
 
-def _person_offsets(sequence: Sequence, indices: list[int], params: PreannotateParams) -> dict | None:
-    """For a sequence without poses whose static scene moves by more than the tracker's gate
-    between frames: each frame's ego position (``ego_motion``), in whose frame people and riders
-    are tracked (a standing or walking person moves less than the gate there); None otherwise."""
-    if not params.person_ego_tracking or len(indices) < 2 or is_independent(sequence):
-        return None
-    if has_poses(sequence, indices):
-        return None
-    return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m)
-
-
-def _untrackable(sequence: Sequence, indices: list[int], params: PreannotateParams) -> bool:
-    """A sequence without poses whose static scene moves between frames by more than the
-    tracker's gate: nothing can be confirmed over it, so its frames are taken one by one."""
-    if not params.untrackable_as_independent or len(indices) < 2 or is_independent(sequence):
-        return False
-    if has_poses(sequence, indices):
-        return False
-    return ego_offsets_m(sequence, indices, min_step_m=params.tracker.max_center_dist_m) is not None
+def _tracking_frames(sequence: Sequence, indices: list[int], params: PreannotateParams
+                     ) -> tuple[dict | None, bool | None, dict | None]:
+    """How a pose-less moving sequence is tracked: ``(offsets, independent, person_offsets)``.
+    ``ego_motion_without_poses``: everything in the ego-motion frame (``offsets``); else
+    ``untrackable_as_independent``: frame by frame; else ``person_ego_tracking``: people and riders
+    in the ego-motion frame (a standing or walking person moves less than the gate there), vehicles
+    in each sensor's frame. ``independent`` None: from the sequence's kind."""
+    wanted = params.ego_motion_without_poses or params.untrackable_as_independent or params.person_ego_tracking
+    shift = _pose_less_offsets(sequence, indices, params) if wanted else None
+    if shift is None:
+        return None, None, None
+    if params.ego_motion_without_poses:
+        return shift, None, None
+    if params.untrackable_as_independent:
+        return None, True, None
+    return None, None, shift if params.person_ego_tracking else None
 
 
 def sequence_tracks(run: DetectionRun, scorer: Scorer, params: PreannotateParams,

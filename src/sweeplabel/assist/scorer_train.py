@@ -115,8 +115,6 @@ def synthetic_training_set(out_dir: Path, sequences: Iterable[tuple[int, int, in
     """Generate each (seed, beams, frames) realistic sequence under ``out_dir`` and collect
     its rows (candidates found with ``params``). The mounting height and clutter vary with the seed.
     ``far``: the far-range and roadside street (``roadside.far_realistic_scene`` / ``_lidar``)."""
-    from dataclasses import replace
-
     from ..io.synthetic import LidarConfig, generate_sequence
     from ..io.synthetic.clutter import realistic_lidar, realistic_scene
 

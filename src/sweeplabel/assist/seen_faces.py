@@ -82,13 +82,11 @@ def azimuth_step_rad(points: np.ndarray, sensor_m: np.ndarray, tolerance_rad: fl
     grouped by ring (elevation levels as in ``scan_line_spacing_rad``), the median azimuth gap
     within the rings. None without a ring of three points."""
     rel = np.asarray(points[:, :3], dtype=np.float64) - np.asarray(sensor_m, dtype=np.float64)[:3]
-    rng = np.maximum(np.hypot(rel[:, 0], rel[:, 1]), 1e-3)
-    elev, az = np.arctan2(rel[:, 2], rng), np.arctan2(rel[:, 1], rel[:, 0])
-    order = np.argsort(elev)
-    ring = np.concatenate([[0], np.cumsum(np.diff(elev[order]) > tolerance_rad)])
+    az = np.arctan2(rel[:, 1], rel[:, 0])
+    ring = scan_lines(points, sensor_m, tolerance_rad)
     gaps = []
     for k in np.unique(ring):
-        a = az[order][ring == k]
+        a = az[ring == k]
         if len(a) >= 3:
             a = np.sort(np.remainder(a - a[0] + math.pi, 2.0 * math.pi))
             gaps.append(np.diff(a))
