@@ -10,11 +10,10 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Project
+from support import editor_points
 
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -33,10 +32,7 @@ def _click(loaded, frame_index: int, category: str):
     prior of the project the app would make for this recording."""
     frame = loaded.sequence[frame_index]
     origin = loaded.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    pts = points_about(frame, origin, raw)
-    sensor = frame.T_world_sensor[:3, 3] - origin
+    pts, ground, sensor = editor_points(frame, origin)
     token = {t.token for t in loaded.tracks if t.category == category}
     ann = next(a for a in loaded.annotations if a.frame_index == frame_index and a.track_token in token)
     truth = ann.box.translated(-origin)

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 
 from sweeplabel.assist.class_prior import prior_for
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Project
+from support import editor_points
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -26,10 +25,8 @@ def av2_frame():
     loaded = read_sequence(root)
     frame = loaded.sequence[0]
     origin = loaded.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    sensor = frame.T_world_sensor[:3, 3] - origin
-    return points_about(frame, origin, raw), ground, sensor, Project(loaded.sequence).schema
+    pts, ground, sensor = editor_points(frame, origin)
+    return pts, ground, sensor, Project(loaded.sequence).schema
 
 
 @pytest.mark.parametrize("category", ["vehicle.car", "vehicle.truck", "human.pedestrian.adult"])

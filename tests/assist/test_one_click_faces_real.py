@@ -13,13 +13,12 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box
 from sweeplabel.assist.prior_fit import box_bodied, complete_to_class, lshape_yaw_rad, width_as_seen
 from sweeplabel.assist.seen_faces import scan_lines, seen_into
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Box, Project, default_schema
+from support import editor_points
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 _LOADED: dict[str, object] = {}
@@ -40,10 +39,7 @@ def _click(name: str, frame_index: int, near_xy_m: tuple[float, float]):
     loaded = _sequence(name)
     frame = loaded.sequence[frame_index]
     origin = loaded.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    pts = points_about(frame, origin, raw)
-    sensor = frame.T_world_sensor[:3, 3] - origin
+    pts, ground, sensor = editor_points(frame, origin)
     ann = min((a for a in loaded.annotations if a.frame_index == frame_index),
               key=lambda a: float(np.hypot(*(a.box.center_m[:2] - origin[:2] - np.asarray(near_xy_m)))))
     truth = ann.box.translated(-origin)

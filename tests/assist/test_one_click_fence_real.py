@@ -10,12 +10,11 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box
 from sweeplabel.assist.wall_line import far_line
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Project, default_schema
+from support import editor_points
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -32,10 +31,7 @@ def test_the_car_beside_the_fence_leaves_the_fence_out(kitti_object) -> None:
     loaded = kitti_object
     frame = loaded.sequence[2]  # 000002: a car at 35 m, a fence 0.45 m beyond its far side
     origin = loaded.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    pts = points_about(frame, origin, raw)
-    sensor = frame.T_world_sensor[:3, 3] - origin
+    pts, ground, sensor = editor_points(frame, origin)
     cats = {t.token: t.category for t in loaded.tracks}
     ann = next(a for a in loaded.annotations if a.frame_index == 2 and cats[a.track_token] == "vehicle.car")
     truth = ann.box.translated(-origin)

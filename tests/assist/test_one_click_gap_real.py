@@ -10,11 +10,10 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Project
+from support import editor_points
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -31,10 +30,7 @@ def av2():
 def test_the_truck_seen_end_on_gets_its_length_across_the_hidden_middle(av2, frame_index, min_iou) -> None:
     frame = av2.sequence[frame_index]
     origin = av2.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    pts = points_about(frame, origin, raw)
-    sensor = frame.T_world_sensor[:3, 3] - origin
+    pts, ground, sensor = editor_points(frame, origin)
     ann = min((a for a in av2.annotations if a.frame_index == frame_index),
               key=lambda a: float(np.hypot(*(a.box.center_m[:2] - origin[:2] - [-39.3, 19.7]))))
     truth = ann.box.translated(-origin)  # a 9.6 m truck 41 m away, seen from its front: cab, a 0.7-1.5 m gap, its rear

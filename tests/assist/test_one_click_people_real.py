@@ -12,11 +12,10 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import bev_iou, iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Project
+from support import editor_points
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -31,10 +30,7 @@ def _clicks(loaded, min_points: int = 10):
         people = [a for a in loaded.annotations if a.frame_index == f and cats[a.track_token].startswith("human.")]
         if not people:
             continue
-        raw = frame.load_points()
-        ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-        pts = points_about(frame, origin, raw)
-        sensor = frame.T_world_sensor[:3, 3] - origin
+        pts, ground, sensor = editor_points(frame, origin)
         for a in people:
             truth = a.box.translated(-origin)
             inside = truth.contains(pts)

@@ -9,11 +9,10 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.metrics import iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import propose_box, road_z_m
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Project
+from support import editor_points
 
 
 def test_road_is_the_lower_layer_of_the_ground_points() -> None:
@@ -30,9 +29,7 @@ def test_av2_car_whose_lower_body_is_taken_for_ground_sits_on_the_road(shared_da
     car = next(t for t in loaded.tracks if t.number == 45)
     truth = next(a.box for a in loaded.annotations if a.track_token == car.token and a.frame_index == frame_index)
     frame, origin = loaded.sequence[frame_index], loaded.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    pts = points_about(frame, origin, raw)
+    pts, ground, _ = editor_points(frame, origin)
     gt = truth.translated(-origin)
     inside = gt.contains(pts)
     assert ground[inside].mean() > 0.15  # the segmentation takes a good part of the car for road

@@ -11,12 +11,11 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.iou import bev_iou, iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import (azimuth_step_rad, extent_between_samples, propose_box,
                                          scan_line_spacing_rad, seen_through)
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Box, Project
+from support import editor_points
 
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -44,10 +43,7 @@ def _click(loaded, frame_index: int, near_xy_m: tuple[float, float]):
     as the editor makes it."""
     frame = loaded.sequence[frame_index]
     origin = loaded.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    pts = points_about(frame, origin, raw)
-    sensor = frame.T_world_sensor[:3, 3] - origin
+    pts, ground, sensor = editor_points(frame, origin)
     ann = min((a for a in loaded.annotations if a.frame_index == frame_index),
               key=lambda a: float(np.hypot(*(a.box.center_m[:2] - origin[:2] - near_xy_m))))
     category = next(t.category for t in loaded.tracks if t.token == ann.track_token)

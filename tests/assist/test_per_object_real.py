@@ -8,12 +8,11 @@ import pytest
 
 from sweeplabel.assist.class_prior import prior_for
 from sweeplabel.assist.metrics import bev_iou, iou_3d
-from sweeplabel.assist.object_view import points_about
 from sweeplabel.assist.one_click import fit_region, propose_box
 from sweeplabel.assist.propagation import propagate_track
 from sweeplabel.io import read_sequence
-from sweeplabel.kernels import segment_ground
 from sweeplabel.model import Box, Project, commands
+from support import editor_points
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +28,7 @@ def frame_points(loaded, frame_index: int):
     """Points about the render origin, Patchwork++ ground, sensor position: as the editor holds them."""
     frame = loaded.sequence[frame_index]
     origin = loaded.sequence.render_origin_m
-    raw = frame.load_points()
-    ground = np.asarray(segment_ground(np.ascontiguousarray(raw[:, :3]), method="patchwork"), dtype=bool)
-    return points_about(frame, origin, raw), ground, frame.T_world_sensor[:3, 3] - origin, origin
+    return (*editor_points(frame, origin), origin)
 
 
 def test_propagation_keeps_the_moving_kitti_van_in_its_box_in_every_frame(kitti_tracking) -> None:
