@@ -132,7 +132,7 @@ def _sequence_meta(frames: int, seed: int, lidar: LidarConfig, scene: SceneConfi
 
 # settings added after sequences were written: recorded only when set, so a sequence that does
 # not use them keeps its bytes (``roadside``)
-_LATER_FIELDS = ("range_noise_per_100m", "roadside_per_100m", "hedge_parking", "stepped_cars", "suv_share",
+_LATER_FIELDS = ("range_noise_per_100m", "roadside_per_100m", "hedge_parking", "stepped_cars",
                  "glass_cabin_share")
 
 

@@ -19,8 +19,8 @@ window, a curved side), 0.8-3 m tall; the generator's boxes showed one flat face
   or a crown over it (the merged clusters of real streets). No ground truth for the plants.
 - ``stepped_cars``: a car is a bumper-high lower body, a set-back upper body and the cabin, so
   that its rear, front and sides show depth steps between the scan lines. On request
-  (``suv_share``, ``glass_cabin_share``; 0 in ``far_realistic_scene``: tried, see the README) a
-  share of them SUV-sized (1.65-1.85 m tall) or with a see-through cabin (roof, pillars, seats:
+  (``glass_cabin_share``; 0 in ``far_realistic_scene``: tried, see the README) a share of them
+  with a see-through cabin (roof, pillars, seats:
   real near cars have returns inside their box; AV2's car at 8.6 m only 18 % of its points
   within 0.2 m of its outline).
 - ``LidarConfig.range_noise_per_100m``: range noise growing with the range.
@@ -77,10 +77,7 @@ def add_roadside(scene: "Scene", extent: tuple[float, float], rng: np.random.Gen
     if c.stepped_cars:
         for k, a in enumerate(actors):
             if a.category == "vehicle.car":
-                size = a.size_lwh_m
-                if c.suv_share > 0 and rng.random() < c.suv_share:  # taller, wider cars
-                    size = (rng.uniform(4.4, 4.9), rng.uniform(1.85, 2.0), rng.uniform(1.65, 1.85))
-                actors[k] = replace(a, size_lwh_m=size, parts=stepped_car_parts(size, rng, c.glass_cabin_share))
+                actors[k] = replace(a, parts=stepped_car_parts(a.size_lwh_m, rng, c.glass_cabin_share))
     if boxes:
         scene.clutter = np.concatenate([scene.clutter.reshape(-1, 7), np.array(boxes, dtype=np.float64)])
         scene.clutter_surface = np.concatenate([scene.clutter_surface.astype(np.int8),

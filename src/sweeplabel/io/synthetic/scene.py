@@ -80,7 +80,6 @@ class SceneConfig:
     roadside_per_100m: float = 0.0
     hedge_parking: float = 0.0  # share of parked cars with a hedge behind or a crown over them
     stepped_cars: bool = False  # cars with a bumper, a set-back upper body and cabin (not one flat face)
-    suv_share: float = 0.0  # of the stepped cars: SUV-sized (1.65-1.85 m tall)
     glass_cabin_share: float = 0.0  # of the stepped cars: a see-through cabin (roof, pillars, seats)
 
 
