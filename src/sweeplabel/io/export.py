@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..model import Annotation, LabelSchema, Sequence, Track, default_schema
-from ..model.schema import size_source_of_format
+from ..model import Annotation, LabelSchema, Sequence, Track
+from ..model.schema import default_schema_for
 from .atomic import TEMP_NAME, WriteError, confined_to, remove_stale_temporaries, write_text_atomic
 from .errors import UnsupportedFormatError
 from .paths import plain_name
@@ -48,7 +48,7 @@ def labels_of(source: Any) -> tuple[Sequence, list[Track], list[Annotation], Lab
     """(sequence, tracks, annotations, schema) of a LoadedSequence, Project or opened project."""
     if isinstance(source, LoadedSequence):
         from .labels_json import schema_of
-        schema = schema_of(source) or default_schema(sized_for=size_source_of_format(source.sequence.format))
+        schema = schema_of(source) or default_schema_for(source.sequence.format)
         return source.sequence, list(source.tracks), list(source.annotations), schema  # as a Project of it has
     project = getattr(source, "project", source)
     try:

@@ -12,7 +12,7 @@ from psygnal import Signal
 
 from .entities import Annotation, Track
 from .review import Comment, default_author
-from .schema import LabelSchema, default_schema, size_source_of_format
+from .schema import LabelSchema, default_schema_for
 from .sequence import Sequence
 from .review_guard import mark_changed_since_review
 from .undo import UndoStack
@@ -46,7 +46,7 @@ class Project:
     def __init__(self, sequence: Sequence, schema: LabelSchema | None = None,
                  author: str | None = None) -> None:
         self.sequence = sequence
-        self.schema = schema or default_schema(sized_for=size_source_of_format(sequence.format))
+        self.schema = schema or default_schema_for(sequence.format)
         self.events = ProjectEvents()
         self.undo = UndoStack(self)
         self.author: str = author or default_author()

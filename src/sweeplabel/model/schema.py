@@ -241,3 +241,9 @@ def default_schema(sized_for: str | None = None) -> LabelSchema:
     text = resources.files("sweeplabel.resources").joinpath("default_schema.json").read_text("utf-8")
     schema = LabelSchema.from_dict(json.loads(text), origin="default_schema.json")
     return schema.sized_for(sized_for) if sized_for else schema
+
+
+def default_schema_for(sequence_format: str) -> LabelSchema:
+    """The shipped schema a project of a sequence of ``sequence_format`` starts with: its class
+    sizes those of the data's source (``size_source_of_format``; KITTI data: KITTI's means)."""
+    return default_schema(sized_for=size_source_of_format(sequence_format))
